@@ -1,0 +1,449 @@
+"""The one place that composes the stages.
+
+Every stage function takes the Config and plain, serialisable arguments
+(str paths, dicts), so the CLI (`run_ingest`) and the Airflow tasks call the
+same code. Only `load_staged` opens the warehouse for writing; planning
+functions open it read-only; shard functions never open it. Shards hand
+their output to the loader as staged batch directories (warehouse.staging).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from claimwire.config import Config
+from claimwire.ingest.archive import RawArchive
+from claimwire.ingest.fetch import commit_records, fetch_new_pages, is_known
+from claimwire.ingest.http import HttpClient
+from claimwire.ingest.poll import item_id, poll_feed
+from claimwire.warehouse import schema
+from claimwire.warehouse.db import connect, open_warehouse
+from claimwire.warehouse.load import load_batches
+from claimwire.warehouse.staging import (
+    BatchWriter,
+    complete_batches,
+    read_manifest,
+    remove_batch,
+    rows_to_arrow,
+    utcnow,
+    write_json_atomic,
+)
+
+MAX_SHARDS = 1000  # below Airflow's max_map_length (1024)
+TRANSFORM_SHARD_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC time range [start, end) of publication times."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value.tzinfo is None:
+                object.__setattr__(self, name, value.replace(tzinfo=UTC))
+            else:
+                object.__setattr__(self, name, value.astimezone(UTC))
+        if self.end <= self.start:
+            raise ValueError(f"empty window: {self.start} .. {self.end}")
+
+    @classmethod
+    def from_dates(cls, first_day: date, last_day: date) -> Window:
+        """Both days inclusive."""
+        if last_day < first_day:
+            raise ValueError(f"--to {last_day} is before --from {first_day}")
+        start = datetime.combine(first_day, time.min, tzinfo=UTC)
+        return cls(start, datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC))
+
+    def contains(self, moment: datetime) -> bool:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return self.start <= moment < self.end
+
+    def to_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str] | None) -> Window | None:
+        if not data or not data.get("start") or not data.get("end"):
+            return None
+        return cls(datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]))
+
+    def naive(self) -> tuple[datetime, datetime]:
+        return self.start.replace(tzinfo=None), self.end.replace(tzinfo=None)
+
+
+def new_run_id(prefix: str = "cli") -> str:
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _plans_dir(config: Config) -> Path:
+    return config.staging_path / "plans"
+
+
+def _write_plans(config: Config, kind: str, key: str, shards: list[list[Any]]) -> list[str]:
+    tag = uuid.uuid4().hex[:10]
+    paths = []
+    for index, shard in enumerate(shards):
+        path = _plans_dir(config) / f"{kind}-{tag}-{index:04d}.json"
+        write_json_atomic(path, {key: shard})
+        paths.append(str(path))
+    return paths
+
+
+def _shard(items: list[Any], size: int) -> list[list[Any]]:
+    size = max(1, size)
+    if math.ceil(len(items) / size) > MAX_SHARDS:
+        size = math.ceil(len(items) / MAX_SHARDS)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _read_rows(config: Config, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    if not config.warehouse_path.exists():
+        return []
+    con = connect(config.warehouse_path, read_only=True)
+    try:
+        cursor = con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except Exception as exc:  # a warehouse without tables yet
+        if "does not exist" in str(exc):
+            return []
+        raise
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- polling
+
+
+def feed_states(config: Config, feed_urls: list[str] | None = None) -> list[dict[str, Any]]:
+    """The feeds to poll with their stored state: the config's, the imported
+    ones in the warehouse, or exactly `feed_urls`."""
+    stored = {row["feed_url"]: row for row in _read_rows(config, "SELECT * FROM feeds")}
+    configured = {f.url: f for f in config.feeds}
+    wanted = list(dict.fromkeys(feed_urls)) if feed_urls else [*configured, *stored]
+    states = []
+    for url in dict.fromkeys(wanted):
+        state = dict(stored.get(url) or {"feed_url": url, "added_at": utcnow()})
+        if url in configured:
+            state["name"] = configured[url].name or state.get("name")
+            state["tags"] = ",".join(configured[url].tags) or state.get("tags")
+        states.append(state)
+    return states
+
+
+def plan_poll(
+    config: Config, *, feed_urls: list[str] | None = None, shard_size: int | None = None
+) -> list[str]:
+    """Read feeds and their poll state; write one plan file per shard; return their paths."""
+    states = feed_states(config, feed_urls)
+    return _write_plans(
+        config, "poll", "feeds", _shard(states, shard_size or config.airflow.feeds_per_shard)
+    )
+
+
+def _load_plan(plan_path: str) -> dict[str, Any]:
+    return json.loads(Path(plan_path).read_text())
+
+
+def _parse_times(row: dict[str, Any], columns: Iterable[str]) -> dict[str, Any]:
+    for name in columns:
+        if isinstance(row.get(name), str):
+            row[name] = datetime.fromisoformat(row[name])
+    return row
+
+
+_FEED_TIMES = ("last_polled_at", "added_at")
+
+
+def poll_shard(
+    config: Config,
+    plan_path: str,
+    *,
+    run_id: str,
+    window: Window | None = None,
+    on_feed: Callable[[str, str], None] | None = None,
+) -> str:
+    """Poll the shard's feeds, fetch new items into the raw archive; return a staged batch dir."""
+    feeds = [_parse_times(f, _FEED_TIMES) for f in _load_plan(plan_path)["feeds"]]
+    archive = RawArchive(config.raw_archive_dir)
+    states, items_rows, fetch_rows = [], [], []
+    new_items = []
+    info = {"feeds_polled": 0, "feeds_not_modified": 0, "feeds_unchanged": 0,
+            "feeds_failed": 0, "feeds_disabled": 0, "items_seen": 0, "items_new": 0}
+    with HttpClient(config.http) as client:
+        def poll_one(feed: dict[str, Any]) -> Any:
+            return poll_feed(client, feed, run_id=run_id, window=window,
+                             max_items=config.polling.max_items_per_feed,
+                             max_failures=config.polling.max_failures)
+
+        workers = max(1, min(len(feeds), config.http.max_connections))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(poll_one, feeds))
+        seen_now = utcnow()
+        for outcome in outcomes:
+            states.append(outcome.state)
+            if outcome.fetch:
+                fetch_rows.append(outcome.fetch)
+            key = {"not_modified": "feeds_not_modified", "unchanged": "feeds_unchanged",
+                   "failed": "feeds_failed", "disabled": "feeds_disabled"}.get(outcome.result)
+            if outcome.result != "disabled":
+                info["feeds_polled"] += 1
+            if key:
+                info[key] += 1
+            for item in outcome.items:
+                info["items_seen"] += 1
+                items_rows.append({
+                    "item_id": item_id(outcome.feed_url, item.guid),
+                    "feed_url": outcome.feed_url, "guid": item.guid, "link": item.link,
+                    "canonical_url": item.canonical_url, "title": item.title,
+                    "published_at": item.published_at, "summary": item.summary,
+                    "author": item.author, "first_seen_at": seen_now,
+                })
+                if not is_known(archive, outcome.feed_url, item):
+                    new_items.append((outcome.feed_url, item))
+            state_count = len(outcome.items)
+            outcome.state["items_seen"] = int(outcome.state.get("items_seen") or 0) + state_count
+            if on_feed:
+                on_feed(outcome.feed_url, outcome.result if not outcome.error
+                        else f"{outcome.result} ({outcome.error})")
+        info["items_new"] = len({item.canonical_url for _, item in new_items})
+        fetched = fetch_new_pages(client, archive, new_items, run_id=run_id)
+    info["pages_fetched"] = len(fetched.documents)
+    info["pages_failed"] = fetched.failed
+    for state in states:
+        state.setdefault("consecutive_failures", 0)
+        state.setdefault("disabled", False)
+    writer = BatchWriter(config.staging_path, "poll", run_id)
+    writer.add("feeds", rows_to_arrow(schema.feeds, states))
+    writer.add("feed_items", rows_to_arrow(schema.feed_items, items_rows))
+    writer.add("fetches", rows_to_arrow(schema.fetches, fetch_rows + fetched.fetches))
+    writer.add("documents", rows_to_arrow(schema.documents, fetched.documents))
+    writer.info = info
+    batch = writer.write()
+    # Only now that the batch is safe on disk may the items count as known.
+    commit_records(archive, fetched.records)
+    return batch
+
+
+# ---------------------------------------------------------------- transform
+
+_DOC_TIMES = ("published_at", "fetched_at")
+
+
+def plan_transform(
+    config: Config, *, window: Window | None = None, shard_size: int | None = None
+) -> list[str]:
+    """Pending raw documents (or all documents published in the window) as shard plans."""
+    columns = "d.doc_id, d.url, d.canonical_url, d.final_url, d.feed_url, d.guid, " \
+              "d.raw_sha256, d.published_at, d.fetched_at, d.item_title"
+    if window is None:
+        rows = _read_rows(
+            config,
+            f"SELECT {columns} FROM documents d WHERE d.status = 'pending' ORDER BY d.doc_id",
+        )
+    else:
+        start, end = window.naive()
+        rows = _read_rows(
+            config,
+            f"SELECT {columns} FROM documents d LEFT JOIN articles a ON a.doc_id = d.doc_id "
+            "WHERE coalesce(d.published_at, a.published_at) >= ? "
+            "AND coalesce(d.published_at, a.published_at) < ? ORDER BY d.doc_id",
+            [start, end],
+        )
+    for row in rows:
+        for name in _DOC_TIMES:
+            if isinstance(row.get(name), datetime):
+                row[name] = row[name].isoformat()
+    return _write_plans(config, "transform", "documents",
+                        _shard(rows, shard_size or TRANSFORM_SHARD_SIZE))
+
+
+def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
+    """Extract, hash and find claims for a shard's documents; return a staged batch dir."""
+    from claimwire.transform.documents import transform_documents
+
+    docs = [_parse_times(d, _DOC_TIMES) for d in _load_plan(plan_path)["documents"]]
+    result = transform_documents(config, docs)
+    writer = BatchWriter(config.staging_path, "transform", run_id)
+    for name, data in result.tables.items():
+        writer.add(name, data)
+    writer.info = result.info
+    return writer.write()
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_staged(config: Config, batch_dirs: list[str], *, run_id: str) -> dict[str, int]:
+    """The only writer: merge staged batches into the warehouse in one transaction."""
+    batch_dirs = [b for b in batch_dirs if b]
+    with open_warehouse(config.warehouse_path) as con:
+        counts = load_batches(con, batch_dirs)
+    for batch in batch_dirs:
+        remove_batch(batch)
+    return counts
+
+
+def record_run(config: Config, run: dict[str, Any]) -> None:
+    writer = BatchWriter(config.staging_path, "run", run["run_id"])
+    writer.add("runs", rows_to_arrow(schema.runs, [run]))
+    load_staged(config, [writer.write()], run_id=run["run_id"])
+
+
+# ---------------------------------------------------------------- in-process run
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    window: Window | None = None
+    status: str = "running"
+
+    def get(self, key: str) -> int:
+        return int(self.counts.get(key, 0))
+
+
+def _sum_info(batches: list[str]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for batch in batches:
+        manifest = read_manifest(batch) or {}
+        for key, value in (manifest.get("info") or {}).items():
+            if isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def _transform_in_workers(
+    config: Config, plans: list[str], run_id: str, progress: Callable[[int], None] | None
+) -> list[str]:
+    workers = min(config.worker_count, len(plans))
+    if workers <= 1:
+        out = []
+        for plan in plans:
+            out.append(transform_shard(config, plan, run_id=run_id))
+            if progress:
+                progress(1)
+        return out
+    # Fresh interpreters: forking a process that holds HTTP threads is unsafe.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+        futures = [pool.submit(transform_shard, config, plan, run_id=run_id) for plan in plans]
+        out = []
+        for future in futures:
+            out.append(future.result())
+            if progress:
+                progress(1)
+        return out
+
+
+class NoFeedsError(RuntimeError):
+    pass
+
+
+def run_ingest(
+    config: Config,
+    *,
+    feed_urls: list[str] | None = None,
+    window: Window | None = None,
+    report: Callable[[str], None] | None = None,
+    kind: str = "ingest",
+) -> RunSummary:
+    """Poll, fetch, extract, dedup, find claims and load: the whole run in this process."""
+    say = report or (lambda message: None)
+    summary = RunSummary(run_id=new_run_id(kind), started_at=utcnow(), window=window)
+    with open_warehouse(config.warehouse_path):
+        pass  # creates or migrates the schema before any planning reads it
+    states = feed_states(config, feed_urls)
+    if not states:
+        raise NoFeedsError(
+            "no feeds to poll: add [[feeds]] to claimwire.toml, import an OPML file with "
+            "`claimwire feeds import`, or pass --feed URL"
+        )
+    leftovers = complete_batches(config.staging_path)
+    if leftovers:
+        say(f"found {len(leftovers)} staged batch(es) from an interrupted run; loading them too")
+    plans = plan_poll(config, feed_urls=feed_urls)
+    done = 0
+
+    def on_feed(url: str, result: str) -> None:
+        nonlocal done
+        done += 1
+        say(f"[poll {done}/{len(states)}] {url}: {result}")
+
+    poll_batches = [
+        poll_shard(config, plan, run_id=summary.run_id, window=window, on_feed=on_feed)
+        for plan in plans
+    ]
+    summary.counts.update(_sum_info(poll_batches))
+    poll_leftovers = [b for b in leftovers if (read_manifest(b) or {}).get("kind") != "transform"]
+    summary.counts.update(
+        {f"load_{k}": v for k, v in
+         load_staged(config, poll_leftovers + poll_batches, run_id=summary.run_id).items()}
+    )
+    transform_plans = plan_transform(
+        config, window=window,
+        shard_size=_transform_shard_size(config, window),
+    )
+    pending = sum(len(_load_plan(p)["documents"]) for p in transform_plans)
+    if pending:
+        say(f"[transform] {pending} document(s) in {len(transform_plans)} shard(s)")
+    finished = 0
+
+    def on_shard(n: int) -> None:
+        nonlocal finished
+        finished += n
+        say(f"[transform {finished}/{len(transform_plans)} shards]")
+
+    transform_batches = _transform_in_workers(config, transform_plans, summary.run_id, on_shard)
+    summary.counts.update(_sum_info(transform_batches))
+    transform_leftovers = [b for b in leftovers if b not in poll_leftovers]
+    loaded = load_staged(config, transform_leftovers + transform_batches, run_id=summary.run_id)
+    summary.counts.update(loaded)
+    for plan in plans + transform_plans:
+        Path(plan).unlink(missing_ok=True)
+    summary.ended_at = utcnow()
+    summary.status = "completed"
+    record_run(config, _run_row(summary, kind))
+    return summary
+
+
+def _transform_shard_size(config: Config, window: Window | None) -> int:
+    pending = _read_rows(config, "SELECT count(*) AS n FROM documents WHERE status = 'pending'")
+    total = pending[0]["n"] if pending and window is None else TRANSFORM_SHARD_SIZE
+    per_worker = math.ceil(max(1, total) / config.worker_count)
+    return max(1, min(TRANSFORM_SHARD_SIZE, per_worker))
+
+
+def _run_row(summary: RunSummary, kind: str) -> dict[str, Any]:
+    c = summary.counts
+    window = summary.window.naive() if summary.window else (None, None)
+    errors = c.get("feeds_failed", 0) + c.get("pages_failed", 0) + c.get("documents_failed", 0)
+    return {
+        "run_id": summary.run_id, "kind": kind, "started_at": summary.started_at,
+        "ended_at": summary.ended_at, "status": summary.status,
+        "window_start": window[0], "window_end": window[1],
+        "feeds_polled": c.get("feeds_polled", 0),
+        "feeds_not_modified": c.get("feeds_not_modified", 0),
+        "feeds_failed": c.get("feeds_failed", 0), "items_new": c.get("items_new", 0),
+        "pages_fetched": c.get("pages_fetched", 0), "pages_failed": c.get("pages_failed", 0),
+        "articles_loaded": c.get("articles_loaded", 0),
+        "duplicates": c.get("exact_duplicates", 0) + c.get("near_duplicates", 0),
+        "claims_loaded": c.get("claims_loaded", 0), "errors": errors,
+    }
+

@@ -1,0 +1,79 @@
+"""The raw archive (bronze layer): gzip files named by the SHA-256 of their bytes.
+
+Content addressing makes writes idempotent and safe from any number of
+processes or hosts: the same bytes always land at the same name, a file is
+written under a temporary name and renamed into place, so a reader never sees
+half a document and a crash leaves at most a stray temporary file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RawArchive:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path_for(self, digest: str) -> Path:
+        return self.root / "objects" / digest[:2] / f"{digest}.gz"
+
+    def put(self, data: bytes) -> str:
+        digest = sha256_hex(data)
+        target = self.path_for(digest)
+        if not target.exists():
+            _atomic_write(target, gzip.compress(data, compresslevel=6, mtime=0))
+        return digest
+
+    def has(self, digest: str) -> bool:
+        return self.path_for(digest).exists()
+
+    def get(self, digest: str) -> bytes:
+        """The stored bytes; raise KeyError when missing or damaged."""
+        try:
+            data = gzip.decompress(self.path_for(digest).read_bytes())
+        except FileNotFoundError as exc:
+            raise KeyError(f"raw document {digest} is not in the archive") from exc
+        except (OSError, EOFError) as exc:
+            raise KeyError(f"raw document {digest} is damaged: {exc}") from exc
+        if sha256_hex(data) != digest:
+            raise KeyError(f"raw document {digest} is damaged: checksum mismatch")
+        return data
+
+    # A record of each URL fetched, so that any process can tell a new item
+    # from a known one without opening the warehouse.
+    def _url_record_path(self, key: str) -> Path:
+        return self.root / "urls" / key[:2] / f"{key}.json"
+
+    def record_url(self, key: str, record: dict[str, Any]) -> None:
+        _atomic_write(self._url_record_path(key), json.dumps(record, sort_keys=True).encode())
+
+    def url_record(self, key: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self._url_record_path(key).read_bytes())
+        except (FileNotFoundError, ValueError):
+            return None

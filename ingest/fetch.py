@@ -1,0 +1,98 @@
+"""Fetching new items' pages into the raw archive.
+
+An item is new when neither its canonical URL nor its (feed, GUID) pair has
+a record in the archive. Records are written only after the batch that lists
+the documents is safely staged (see `commit_records`), so a crash in between
+costs a re-fetch, never a lost document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from claimwire.ingest.archive import RawArchive
+from claimwire.ingest.feeds import FeedItem
+from claimwire.ingest.http import HttpClient
+from claimwire.ingest.poll import fetch_row, item_id
+from claimwire.ingest.urls import url_key
+
+
+@dataclass
+class FetchBatch:
+    fetches: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    failed: int = 0
+
+
+def url_record_key(canonical_url: str) -> str:
+    return "url:" + url_key(canonical_url)
+
+
+def guid_record_key(feed_url: str, guid: str) -> str:
+    return "guid:" + item_id(feed_url, guid)
+
+
+def is_known(archive: RawArchive, feed_url: str, item: FeedItem) -> bool:
+    return (
+        archive.url_record(url_key(url_record_key(item.canonical_url))) is not None
+        or archive.url_record(url_key(guid_record_key(feed_url, item.guid))) is not None
+    )
+
+
+def fetch_new_pages(
+    client: HttpClient,
+    archive: RawArchive,
+    items: Iterable[tuple[str, FeedItem]],
+    *,
+    run_id: str,
+    on_result: Callable[[bool], None] | None = None,
+) -> FetchBatch:
+    """Fetch each (feed_url, item) page once; return fetch rows and pending documents."""
+    batch = FetchBatch()
+    by_url: dict[str, tuple[str, FeedItem]] = {}
+    for feed_url, item in items:
+        # The same article reached through two feeds (or two tracking links)
+        # is fetched once.
+        by_url.setdefault(item.canonical_url, (feed_url, item))
+    link_of = {item.link or url: url for url, (_, item) in by_url.items()}
+    for result in client.get_many(list(link_of), accept="page"):
+        canonical = link_of.get(result.url, result.url)
+        feed_url, item = by_url[canonical]
+        batch.fetches.append(fetch_row(result, kind="page", run_id=run_id, attempt_key=canonical))
+        if not result.ok or result.body is None:
+            batch.failed += 1
+            if on_result:
+                on_result(False)
+            continue
+        digest = archive.put(result.body)
+        batch.documents.append(
+            {
+                "doc_id": url_key(canonical),
+                "url": item.link or canonical,
+                "canonical_url": canonical,
+                "final_url": result.final_url,
+                "feed_url": feed_url,
+                "guid": item.guid,
+                "raw_sha256": digest,
+                "content_type": result.content_type,
+                "charset": result.charset,
+                "published_at": item.published_at,
+                "item_title": item.title,
+                "fetched_at": result.fetched_at,
+                "status": "pending",
+            }
+        )
+        record = {"url": canonical, "sha256": digest, "fetched_at": str(result.fetched_at)}
+        batch.records.append((url_key(url_record_key(canonical)), record))
+        batch.records.append((url_key(guid_record_key(feed_url, item.guid)), record))
+        if on_result:
+            on_result(True)
+    return batch
+
+
+def commit_records(archive: RawArchive, records: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    for key, record in records:
+        archive.record_url(key, record)

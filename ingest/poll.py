@@ -1,0 +1,138 @@
+"""Polling one feed: conditional GET, change detection, items, feed state.
+
+A poll returns data (the new feed state, the fetch row, the items); it never
+touches the warehouse, so any number of polls can run in parallel tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from claimwire.ingest.feeds import FeedItem, FeedParseError, parse_feed
+from claimwire.ingest.http import FetchResult, HttpClient
+from claimwire.ingest.urls import url_key
+
+
+@dataclass
+class PollOutcome:
+    feed_url: str
+    result: str  # new_items, unchanged, not_modified, failed, disabled
+    state: dict[str, Any]
+    fetch: dict[str, Any] | None
+    items: list[FeedItem] = field(default_factory=list)
+    error: str | None = None
+
+
+def fetch_row(result: FetchResult, *, kind: str, run_id: str, attempt_key: str) -> dict[str, Any]:
+    body_len = len(result.body) if result.body is not None else None
+    return {
+        "fetch_id": hashlib.sha256(f"{run_id}|{kind}|{attempt_key}".encode()).hexdigest()[:32],
+        "run_id": run_id,
+        "kind": kind,
+        "url": result.url,
+        "final_url": result.final_url,
+        "status": result.status,
+        "content_type": result.content_type,
+        "bytes": body_len,
+        "sha256": hashlib.sha256(result.body).hexdigest() if result.body is not None else None,
+        "fetched_at": result.fetched_at,
+        "elapsed_s": result.elapsed,
+        "error": result.error,
+    }
+
+
+def item_id(feed_url: str, guid: str) -> str:
+    return url_key(f"{feed_url}\n{guid}")
+
+
+def in_window(published: datetime | None, window: Any) -> bool:
+    if window is None:
+        return True
+    if published is None:
+        # An undated item cannot be placed in a past range: backfills skip it.
+        return False
+    return window.contains(published)
+
+
+def poll_feed(
+    client: HttpClient,
+    feed: dict[str, Any],
+    *,
+    run_id: str,
+    window: Any = None,
+    max_items: int = 500,
+    max_failures: int = 10,
+) -> PollOutcome:
+    """Poll one feed described by its stored state (a `feeds` row as a dict)."""
+    url = feed["feed_url"]
+    state = dict(feed)
+    if feed.get("disabled"):
+        return PollOutcome(url, "disabled", state, None)
+    # A backfill wants the document whatever the validators say.
+    conditional = None if window is not None else (feed.get("etag"), feed.get("last_modified"))
+    result = client.get(url, accept="feed", conditional=conditional)
+    fetch = fetch_row(result, kind="feed", run_id=run_id, attempt_key=url)
+    state["last_polled_at"] = result.fetched_at
+    state["last_status"] = result.status
+    if result.error is None and not result.not_modified:
+        state["etag"] = result.headers.get("etag") or state.get("etag")
+        state["last_modified"] = result.headers.get("last-modified") or state.get("last_modified")
+
+    if result.not_modified:
+        return _ok(state, fetch, "not_modified")
+    if not result.ok or result.body is None:
+        return _failed(state, fetch, result.error or f"http_status: {result.status}", max_failures,
+                       gone=result.status == 410)
+
+    body_sha = hashlib.sha256(result.body).hexdigest()
+    if window is None and body_sha == feed.get("body_sha256"):
+        return _ok(state, fetch, "unchanged")
+    try:
+        parsed = parse_feed(
+            result.body, result.final_url or url, content_type=result.content_type,
+            max_items=max_items,
+        )
+    except FeedParseError as exc:
+        return _failed(state, fetch, f"feed_parse: {exc}", max_failures)
+    state["body_sha256"] = body_sha
+    state["title"] = parsed.title or state.get("title")
+    state["kind"] = parsed.kind
+    items = [item for item in parsed.items if in_window(item.published_at, window)]
+    outcome = _ok(state, fetch, "new_items" if items else "unchanged")
+    outcome.items = items
+    # A malformed feed that still yielded items is recorded, not fatal.
+    if parsed.problem:
+        outcome.error = parsed.problem
+        state["last_error"] = parsed.problem
+    return outcome
+
+
+def _ok(state: dict[str, Any], fetch: dict[str, Any], result: str) -> PollOutcome:
+    state["consecutive_failures"] = 0
+    state["last_result"] = result
+    state["last_error"] = None
+    return PollOutcome(state["feed_url"], result, state, fetch)
+
+
+def _failed(
+    state: dict[str, Any],
+    fetch: dict[str, Any],
+    error: str,
+    max_failures: int,
+    *,
+    gone: bool = False,
+) -> PollOutcome:
+    failures = int(state.get("consecutive_failures") or 0) + 1
+    state["consecutive_failures"] = failures
+    state["last_result"] = "failed"
+    state["last_error"] = error
+    if gone:
+        state["disabled"] = True
+        state["disabled_reason"] = "410 Gone"
+    elif failures >= max_failures:
+        state["disabled"] = True
+        state["disabled_reason"] = f"{failures} consecutive failures; last: {error}"
+    return PollOutcome(state["feed_url"], "failed", state, fetch, error=error)

@@ -1,0 +1,141 @@
+"""Opening the DuckDB warehouse, and bringing its schema up to date.
+
+DuckDB allows one writing process at a time and no readers beside it in
+other processes; every open here retries on the file lock for a while with a
+clear message, so a `claimwire sql` during a load waits instead of failing,
+and a load never fails because a reader was briefly open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from duckdb_engine import Dialect
+from sqlalchemy import Table
+from sqlalchemy.schema import CreateTable
+
+from claimwire.warehouse import schema
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used; the message says why in one line."""
+
+
+LOCK_WAIT_SECONDS = 60.0
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def connect(
+    path: Path,
+    *,
+    read_only: bool = False,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+    on_wait: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file; wait for a lock held by another process."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path} yet: run `claimwire ingest` or `demo` first")
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"cannot create {path.parent}: {exc.strerror}") from exc
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    told = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise WarehouseError(
+                    f"warehouse {path} is locked by another process (a load in progress?); "
+                    f"gave up after {wait_seconds:.0f}s"
+                ) from exc
+            if not told:
+                message = f"warehouse {path} is busy (another process is writing); waiting..."
+                (on_wait or (lambda m: print(m, file=sys.stderr)))(message)
+                told = True
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 1.0)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+
+
+@contextlib.contextmanager
+def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def table_ddl(table: Table) -> str:
+    return str(CreateTable(table, if_not_exists=True).compile(dialect=Dialect()))
+
+
+def _create(*tables: Table) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    def apply(con: duckdb.DuckDBPyConnection) -> None:
+        for table in tables:
+            con.execute(table_ddl(table))
+
+    return apply
+
+
+# Every schema change is a dated migration, applied once, in order.
+MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
+    (
+        "2026-11-23-01-initial",
+        _create(
+            schema.feeds,
+            schema.feed_items,
+            schema.fetches,
+            schema.documents,
+            schema.articles,
+            schema.article_urls,
+            schema.claims,
+            schema.claim_mentions,
+            schema.runs,
+        ),
+    ),
+]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply pending migrations; return the versions applied."""
+    con.execute(table_ddl(schema.schema_migrations))
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, apply in MIGRATIONS:
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            apply(con)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?)",
+                [version, datetime.now(UTC).replace(tzinfo=None)],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied

@@ -1,0 +1,203 @@
+"""The one place that knows the warehouse schema (SQLAlchemy Core).
+
+Tables are defined here and nowhere else; `warehouse.db` turns them into DDL
+for DuckDB, loaders insert by column name. Natural keys (URLs, content
+hashes, deterministic ids) are primary keys so every load is idempotent.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+
+def _ts(name: str, **kwargs: object) -> Column:
+    # TIMESTAMPTZ would make every query depend on the session time zone;
+    # all timestamps are stored as naive UTC instead.
+    return Column(name, DateTime(timezone=False), **kwargs)
+
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("feed_url", String, primary_key=True),
+    Column("name", String),
+    Column("tags", String, doc="comma-separated tags from the feed list"),
+    Column("title", String),
+    Column("kind", String, doc="rss20, atom10, jsonfeed1.1, ..."),
+    Column("etag", String),
+    Column("last_modified", String),
+    Column("body_sha256", String),
+    _ts("last_polled_at"),
+    Column("last_status", Integer),
+    Column("last_result", String, doc="new_items, unchanged, not_modified, failed"),
+    Column("last_error", String),
+    Column("items_seen", Integer),
+    Column("consecutive_failures", Integer),
+    Column("disabled", Boolean),
+    Column("disabled_reason", String),
+    _ts("added_at"),
+)
+
+feed_items = Table(
+    "feed_items",
+    metadata,
+    Column("item_id", String, primary_key=True, doc="hash of feed_url and guid"),
+    Column("feed_url", String, nullable=False),
+    Column("guid", String, nullable=False),
+    Column("link", String),
+    Column("canonical_url", String),
+    Column("title", String),
+    _ts("published_at"),
+    Column("summary", Text),
+    Column("author", String),
+    _ts("first_seen_at"),
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("fetch_id", String, primary_key=True),
+    Column("run_id", String),
+    Column("kind", String, doc="feed or page"),
+    Column("url", String, nullable=False),
+    Column("final_url", String),
+    Column("status", Integer),
+    Column("content_type", String),
+    Column("bytes", BigInteger),
+    Column("sha256", String),
+    _ts("fetched_at"),
+    Column("elapsed_s", Double),
+    Column("error", String, doc="NULL on success, else a reason"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("doc_id", String, primary_key=True, doc="hash of the canonical item URL"),
+    Column("url", String, nullable=False),
+    Column("canonical_url", String, nullable=False),
+    Column("final_url", String),
+    Column("feed_url", String),
+    Column("guid", String),
+    Column("raw_sha256", String),
+    Column("content_type", String),
+    Column("charset", String),
+    _ts("published_at", doc="from the feed item; the window key of backfills"),
+    Column("item_title", String),
+    _ts("fetched_at"),
+    Column("status", String, doc="pending, processed, failed"),
+    Column("error", String),
+    _ts("processed_at"),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("article_id", String, primary_key=True),
+    Column("doc_id", String),
+    Column("url", String, nullable=False),
+    Column("canonical_url", String, nullable=False),
+    Column("feed_url", String),
+    Column("site", String),
+    Column("title", String),
+    Column("author", String),
+    _ts("published_at"),
+    Column("language", String),
+    Column("text", Text),
+    Column("content_hash", String),
+    Column("raw_sha256", String),
+    _ts("first_seen_at"),
+    Column("duplicate_of", String),
+    Column("story_id", String),
+    Column("extractor_version", String),
+)
+
+article_urls = Table(
+    "article_urls",
+    metadata,
+    Column("canonical_url", String, primary_key=True),
+    Column("article_id", String, nullable=False),
+    Column("url", String),
+    Column("feed_url", String),
+    Column("guid", String),
+    _ts("first_seen_at"),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("claim_id", String, primary_key=True),
+    Column("article_id", String, nullable=False),
+    Column("seq", Integer),
+    Column("speaker", String),
+    Column("speaker_canonical", String),
+    Column("speaker_role", String),
+    Column("speaker_type", String),
+    Column("cue", String),
+    Column("content", Text),
+    Column("quote_type", String),
+    Column("stance", String),
+    Column("claimed_on", Date),
+    Column("via", String),
+    Column("char_start", Integer),
+    Column("char_end", Integer),
+    Column("extractor_version", String),
+    Column("claim_cluster_id", String),
+)
+
+claim_mentions = Table(
+    "claim_mentions",
+    metadata,
+    Column("claim_id", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String, doc="person, organization, place, number"),
+    Column("text", String),
+    Column("value", Double),
+    Column("unit", String),
+    PrimaryKeyConstraint("claim_id", "seq"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("kind", String),
+    _ts("started_at"),
+    _ts("ended_at"),
+    Column("status", String),
+    _ts("window_start"),
+    _ts("window_end"),
+    Column("feeds_polled", Integer),
+    Column("feeds_not_modified", Integer),
+    Column("feeds_failed", Integer),
+    Column("items_new", Integer),
+    Column("pages_fetched", Integer),
+    Column("pages_failed", Integer),
+    Column("articles_loaded", Integer),
+    Column("duplicates", Integer),
+    Column("claims_loaded", Integer),
+    Column("errors", Integer),
+    Column("message", String),
+)
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", String, primary_key=True),
+    _ts("applied_at"),
+)
