@@ -1,4 +1,286 @@
-def main() -> int:
-    from claimwire.ingest import feeds  # noqa: F401
-    print("ok")
+"""The `claimwire` command: a thin layer over the pipeline and the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from claimwire import __version__
+from claimwire.config import Config, ConfigError, load_config
+from claimwire.output import FORMATS, format_rows
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    if getattr(args, "allow_network", None):
+        config = config.with_extra_networks(args.allow_network)
+    return config
+
+
+def _print_summary(summary: object) -> None:
+    from claimwire.pipeline import RunSummary
+
+    assert isinstance(summary, RunSummary)
+    g = summary.get
+    lines = [
+        f"run {summary.run_id} completed",
+        f"  feeds polled      {g('feeds_polled')}"
+        f" (not modified {g('feeds_not_modified')}, unchanged {g('feeds_unchanged')},"
+        f" failed {g('feeds_failed')})",
+        f"  items new         {g('items_new')}",
+        f"  pages fetched     {g('pages_fetched')} (failed {g('pages_failed')})",
+        f"  documents         {g('documents_transformed')} transformed"
+        f" (extraction failed {g('extraction_failed')})",
+        f"  articles loaded   {g('articles_loaded')}"
+        f" (duplicates {g('exact_duplicates') + g('near_duplicates')},"
+        f" re-processed {g('articles_replaced')})",
+        f"  claims loaded     {g('claims_loaded')}",
+    ]
+    print("\n".join(lines))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from claimwire.pipeline import run_ingest
+
+    config = _config(args)
+    summary = run_ingest(config, feed_urls=args.feed or None, report=None if args.quiet else _say)
+    _print_summary(summary)
     return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from claimwire.pipeline import Window, run_ingest
+
+    config = _config(args)
+    try:
+        window = Window.from_dates(args.date_from, args.date_to)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    _say(f"backfill of items published {args.date_from} .. {args.date_to} (inclusive, UTC)")
+    summary = run_ingest(
+        config, feed_urls=args.feed or None, window=window,
+        report=None if args.quiet else _say, kind="backfill",
+    )
+    _print_summary(summary)
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from claimwire.warehouse.db import connect
+
+    config = _config(args)
+    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
+    try:
+        cursor = con.execute(args.query)
+        if cursor.description is None:
+            return 0
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.close()
+    print(format_rows(columns, rows, args.format, max_width=None if args.full else 60))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from claimwire.warehouse.db import connect
+    from claimwire.warehouse.queries import feed_status, last_runs, table_counts
+
+    config = _config(args)
+    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
+    try:
+        counts = table_counts(con)
+        feeds = feed_status(con)
+        runs = last_runs(con)
+    finally:
+        con.close()
+    print(f"warehouse {config.warehouse_path}")
+    print("  " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+    print("\nfeeds")
+    print(format_rows(*feeds, max_width=50))
+    print("\nlast runs")
+    print(format_rows(*runs, max_width=40))
+    return 0
+
+
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    from claimwire.ingest.feedlist import read_opml
+    from claimwire.warehouse import schema
+    from claimwire.warehouse.db import open_warehouse
+    from claimwire.warehouse.staging import rows_to_arrow, utcnow
+
+    config = _config(args)
+    feeds = read_opml(Path(args.file))
+    if not feeds:
+        raise UsageError(f"{args.file}: no feeds (outlines with xmlUrl) found")
+    rows = [
+        {"feed_url": f.url, "name": f.name, "tags": ",".join(f.tags), "added_at": utcnow(),
+         "consecutive_failures": 0, "disabled": False}
+        for f in feeds
+    ]
+    with open_warehouse(config.warehouse_path) as con:
+        before = con.execute("SELECT count(*) FROM feeds").fetchone()[0]
+        con.register("imported", rows_to_arrow(schema.feeds, rows))
+        con.execute("INSERT OR IGNORE INTO feeds BY NAME SELECT * FROM imported")
+        added = con.execute("SELECT count(*) FROM feeds").fetchone()[0] - before
+    print(f"imported {added} new feed(s) from {args.file} ({len(feeds) - added} already known)")
+    return 0
+
+
+def cmd_feeds_list(args: argparse.Namespace) -> int:
+    from claimwire.pipeline import feed_states
+
+    config = _config(args)
+    states = feed_states(config)
+    rows = [(s["feed_url"], s.get("name"), s.get("tags"), s.get("last_result")) for s in states]
+    print(format_rows(["feed_url", "name", "tags", "last_result"], rows))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from claimwire.demo import run_demo
+
+    return run_demo(_config(args), port=args.port, report=_say)
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    from claimwire.warehouse.db import connect
+    from claimwire.warehouse.queries import ClaimFilter, find_claims
+
+    config = _config(args)
+    wanted = ClaimFilter(speaker=args.speaker, stance=args.stance, since=args.since,
+                         until=args.until, text=args.text, limit=args.limit)
+    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
+    try:
+        columns, rows = find_claims(con, wanted)
+    finally:
+        con.close()
+    print(format_rows(columns, rows, args.format, max_width=None if args.full else 70))
+    return 0
+
+
+def cmd_eval_claims(args: argparse.Namespace) -> int:
+    from claimwire.transform.claims.evaluate import evaluate, format_report
+
+    for path in (args.gold, args.docs):
+        if not Path(path).exists():
+            raise UsageError(f"not found: {path}")
+    config = _config(args)
+    result = evaluate(Path(args.gold), Path(args.docs), model=config.claims.model,
+                      prefilter=not args.no_prefilter)
+    print(format_report(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH",
+                        help="claimwire.toml to use (default: $CLAIMWIRE_CONFIG, ./claimwire.toml)")
+    network = argparse.ArgumentParser(add_help=False)
+    network.add_argument("--allow-network", action="append", metavar="CIDR", default=[],
+                         help="also allow fetching from this network (repeatable)")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--format", choices=FORMATS, default="table")
+    output.add_argument("--full", action="store_true", help="do not shorten long values")
+
+    parser = argparse.ArgumentParser(
+        prog="claimwire", description="News feeds to attributed claim records in DuckDB.")
+    parser.add_argument("--version", action="version", version=f"claimwire {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
+            parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text,
+                           parents=[common, *parents])
+        p.set_defaults(func=func)
+        return p
+
+    p = add("ingest", cmd_ingest, "poll the feeds, fetch new articles, load the warehouse",
+            [network])
+    p.add_argument("--feed", action="append", metavar="URL", help="only this feed (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = add("backfill", cmd_backfill,
+            "load the items published in a past date range (both days inclusive)", [network])
+    p.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
+    p.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    p.add_argument("--feed", action="append", metavar="URL", help="only this feed (repeatable)")
+    p.add_argument("--quiet", action="store_true")
+
+    p = add("sql", cmd_sql, "run a SQL query against the warehouse (read-only)", [output])
+    p.add_argument("query")
+
+    add("status", cmd_status, "feeds, their last poll result, table counts, recent runs")
+
+    feeds = sub.add_parser("feeds", help="manage the feed list")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    p = feeds_sub.add_parser("import", help="import feeds from an OPML file", parents=[common])
+    p.add_argument("file")
+    p.set_defaults(func=cmd_feeds_import)
+    p = feeds_sub.add_parser("list", help="the feeds an ingest polls", parents=[common])
+    p.set_defaults(func=cmd_feeds_list)
+
+    p = add("demo", cmd_demo,
+            "serve the bundled sample site on 127.0.0.1 and ingest it into the warehouse")
+    p.add_argument("--port", type=int, default=None,
+                   help="port for the sample site (default 8765, or a free one if taken)")
+
+    p = add("claims", cmd_claims, "list claims from the warehouse", [output])
+    p.add_argument("--speaker", help="speaker name (substring, case-insensitive)")
+    p.add_argument("--stance", choices=["assert", "deny", "uncertain"])
+    p.add_argument("--since", type=_date, metavar="DATE")
+    p.add_argument("--until", type=_date, metavar="DATE")
+    p.add_argument("--text", metavar="WORDS", help="words the claim must contain")
+    p.add_argument("--limit", type=int, default=200)
+
+    p = add("eval-claims", cmd_eval_claims, "score the claim stage against gold claims")
+    p.add_argument("--gold", required=True, metavar="FILE")
+    p.add_argument("--docs", required=True, metavar="DIR")
+    p.add_argument("--no-prefilter", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from claimwire.ingest.feedlist import FeedListError
+    from claimwire.pipeline import NoFeedsError
+    from claimwire.warehouse.db import WarehouseError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, UsageError, FeedListError, NoFeedsError) as exc:
+        print(f"claimwire: error: {exc}", file=sys.stderr)
+        return 2
+    except WarehouseError as exc:
+        print(f"claimwire: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("claimwire: interrupted; staged work is kept and loaded by the next run",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

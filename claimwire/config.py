@@ -63,6 +63,9 @@ class FeedPollSettings:
     max_items_per_feed: int = 500
     # Consecutive failures before a feed is disabled (Media Cloud does the same).
     max_failures: int = 10
+    # After 3 consecutive failures a feed waits base * 2**(failures-3) hours
+    # (at most a week) before its next poll, so a dead server is not hammered.
+    failure_backoff_hours: float = 1.0
 
 
 @dataclass(frozen=True)

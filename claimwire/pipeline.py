@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.config import Config
+from claimwire.failpoints import failpoint
 from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.fetch import commit_records, fetch_new_pages, is_known
 from claimwire.ingest.http import HttpClient
@@ -40,6 +41,7 @@ from claimwire.warehouse.staging import (
 
 MAX_SHARDS = 1000  # below Airflow's max_map_length (1024)
 TRANSFORM_SHARD_SIZE = 200
+MIN_PARALLEL_DOCUMENTS = 40
 
 
 @dataclass(frozen=True)
@@ -136,13 +138,23 @@ def feed_states(config: Config, feed_urls: list[str] | None = None) -> list[dict
     configured = {f.url: f for f in config.feeds}
     wanted = list(dict.fromkeys(feed_urls)) if feed_urls else [*configured, *stored]
     states = []
-    for url in dict.fromkeys(wanted):
+    for url in dict.fromkeys(_follow_moves(u, stored) for u in wanted):
         state = dict(stored.get(url) or {"feed_url": url, "added_at": utcnow()})
         if url in configured:
             state["name"] = configured[url].name or state.get("name")
             state["tags"] = ",".join(configured[url].tags) or state.get("tags")
         states.append(state)
     return states
+
+
+def _follow_moves(url: str, stored: dict[str, dict[str, Any]]) -> str:
+    """The URL a feed now lives at, after permanent redirects seen earlier."""
+    for _ in range(10):
+        moved = (stored.get(url) or {}).get("moved_to")
+        if not moved or moved == url:
+            break
+        url = moved
+    return url
 
 
 def plan_poll(
@@ -183,12 +195,14 @@ def poll_shard(
     states, items_rows, fetch_rows = [], [], []
     new_items = []
     info = {"feeds_polled": 0, "feeds_not_modified": 0, "feeds_unchanged": 0,
-            "feeds_failed": 0, "feeds_disabled": 0, "items_seen": 0, "items_new": 0}
+            "feeds_failed": 0, "feeds_disabled": 0, "feeds_backing_off": 0,
+            "items_seen": 0, "items_new": 0}
     with HttpClient(config.http) as client:
         def poll_one(feed: dict[str, Any]) -> Any:
             return poll_feed(client, feed, run_id=run_id, window=window,
                              max_items=config.polling.max_items_per_feed,
-                             max_failures=config.polling.max_failures)
+                             max_failures=config.polling.max_failures,
+                             backoff_hours=config.polling.failure_backoff_hours)
 
         workers = max(1, min(len(feeds), config.http.max_connections))
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -196,11 +210,14 @@ def poll_shard(
         seen_now = utcnow()
         for outcome in outcomes:
             states.append(outcome.state)
+            if outcome.moved_from:
+                states.append(outcome.moved_from)
             if outcome.fetch:
                 fetch_rows.append(outcome.fetch)
             key = {"not_modified": "feeds_not_modified", "unchanged": "feeds_unchanged",
-                   "failed": "feeds_failed", "disabled": "feeds_disabled"}.get(outcome.result)
-            if outcome.result != "disabled":
+                   "failed": "feeds_failed", "disabled": "feeds_disabled",
+                   "backing_off": "feeds_backing_off"}.get(outcome.result)
+            if outcome.result not in ("disabled", "backing_off"):
                 info["feeds_polled"] += 1
             if key:
                 info[key] += 1
@@ -234,8 +251,10 @@ def poll_shard(
     writer.add("documents", rows_to_arrow(schema.documents, fetched.documents))
     writer.info = info
     batch = writer.write()
+    failpoint("poll_staged")
     # Only now that the batch is safe on disk may the items count as known.
     commit_records(archive, fetched.records)
+    failpoint("records_committed")
     return batch
 
 
@@ -282,7 +301,9 @@ def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
     for name, data in result.tables.items():
         writer.add(name, data)
     writer.info = result.info
-    return writer.write()
+    batch = writer.write()
+    failpoint("transform_staged")
+    return batch
 
 
 # ---------------------------------------------------------------- loading
@@ -293,6 +314,7 @@ def load_staged(config: Config, batch_dirs: list[str], *, run_id: str) -> dict[s
     batch_dirs = [b for b in batch_dirs if b]
     with open_warehouse(config.warehouse_path) as con:
         counts = load_batches(con, batch_dirs)
+    failpoint("load_committed")
     for batch in batch_dirs:
         remove_batch(batch)
     return counts
@@ -426,7 +448,11 @@ def run_ingest(
 def _transform_shard_size(config: Config, window: Window | None) -> int:
     pending = _read_rows(config, "SELECT count(*) AS n FROM documents WHERE status = 'pending'")
     total = pending[0]["n"] if pending and window is None else TRANSFORM_SHARD_SIZE
-    per_worker = math.ceil(max(1, total) / config.worker_count)
+    if total < MIN_PARALLEL_DOCUMENTS:
+        # Starting worker processes (each loads the spaCy model) costs more
+        # than a handful of documents take in this one.
+        return MIN_PARALLEL_DOCUMENTS
+    per_worker = math.ceil(total / config.worker_count)
     return max(1, min(TRANSFORM_SHARD_SIZE, per_worker))
 
 

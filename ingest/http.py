@@ -94,6 +94,9 @@ class FetchResult:
     elapsed: float  # seconds, including redirects, retries and politeness waits
     redirects: list[str] = field(default_factory=list)
     not_modified: bool = False  # True on 304
+    # Where a chain of only permanent redirects (301/308) from the start led:
+    # a feed that moved for good is stored under its new URL.
+    permanent_url: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -704,6 +707,7 @@ class HttpClient:
         first_origin = _origin(current)
         seen = {str(current)}
         result.final_url = str(current)
+        only_permanent = True
         while True:
             if check_robots and not self._robots.allowed(_origin(current), str(current)):
                 raise _Failure("robots_disallowed")
@@ -734,6 +738,9 @@ class HttpClient:
                 seen.add(str(target))
                 result.redirects.append(str(target))
                 result.final_url = str(target)
+                only_permanent = only_permanent and status in (301, 308)
+                if only_permanent:
+                    result.permanent_url = str(target)
                 current = target
                 continue
             if status == 304:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from claimwire.ingest.feeds import FeedItem, FeedParseError, parse_feed
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import url_key
+
+MAX_BACKOFF_HOURS = 24 * 7
+BACKOFF_AFTER = 3
 
 
 @dataclass
@@ -24,6 +27,8 @@ class PollOutcome:
     fetch: dict[str, Any] | None
     items: list[FeedItem] = field(default_factory=list)
     error: str | None = None
+    # The state of the feed's old URL when it moved permanently this poll.
+    moved_from: dict[str, Any] | None = None
 
 
 def fetch_row(result: FetchResult, *, kind: str, run_id: str, attempt_key: str) -> dict[str, Any]:
@@ -65,12 +70,15 @@ def poll_feed(
     window: Any = None,
     max_items: int = 500,
     max_failures: int = 10,
+    backoff_hours: float = 1.0,
 ) -> PollOutcome:
     """Poll one feed described by its stored state (a `feeds` row as a dict)."""
     url = feed["feed_url"]
     state = dict(feed)
     if feed.get("disabled"):
         return PollOutcome(url, "disabled", state, None)
+    if window is None and _backing_off(feed, backoff_hours, now=datetime.now(UTC)):
+        return PollOutcome(url, "backing_off", state, None)
     # A backfill wants the document whatever the validators say.
     conditional = None if window is not None else (feed.get("etag"), feed.get("last_modified"))
     result = client.get(url, accept="feed", conditional=conditional)
@@ -81,6 +89,27 @@ def poll_feed(
         state["etag"] = result.headers.get("etag") or state.get("etag")
         state["last_modified"] = result.headers.get("last-modified") or state.get("last_modified")
 
+    moved_from = None
+    if result.ok and result.permanent_url and result.permanent_url != url:
+        moved_from = dict(state, moved_to=result.permanent_url, disabled=True,
+                          disabled_reason=f"moved permanently to {result.permanent_url}")
+        state = dict(state, feed_url=result.permanent_url, moved_to=None)
+        url = result.permanent_url
+    outcome = _poll_result(state, fetch, result, feed, url, window, max_items, max_failures)
+    outcome.moved_from = moved_from
+    return outcome
+
+
+def _poll_result(
+    state: dict[str, Any],
+    fetch: dict[str, Any],
+    result: FetchResult,
+    feed: dict[str, Any],
+    url: str,
+    window: Any,
+    max_items: int,
+    max_failures: int,
+) -> PollOutcome:
     if result.not_modified:
         return _ok(state, fetch, "not_modified")
     if not result.ok or result.body is None:
@@ -108,6 +137,19 @@ def poll_feed(
         outcome.error = parsed.problem
         state["last_error"] = parsed.problem
     return outcome
+
+
+def _backing_off(feed: dict[str, Any], backoff_hours: float, *, now: datetime) -> bool:
+    failures = int(feed.get("consecutive_failures") or 0)
+    last = feed.get("last_polled_at")
+    # One or two failures are retried at the next run: most are passing
+    # outages or a setting the user has just fixed.
+    if failures < BACKOFF_AFTER or not isinstance(last, datetime) or backoff_hours <= 0:
+        return False
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    wait = min(backoff_hours * 2 ** (failures - BACKOFF_AFTER), MAX_BACKOFF_HOURS)
+    return now < last + timedelta(hours=wait)
 
 
 def _ok(state: dict[str, Any], fetch: dict[str, Any], result: str) -> PollOutcome:

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from claimwire.failpoints import failpoint
 from claimwire.warehouse import schema
 from claimwire.warehouse.staging import read_manifest, read_table, rows_to_arrow
 
@@ -229,6 +230,7 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
             counts.add("batches", 1)
         for hook in POST_LOAD_HOOKS:
             hook(con, written, counts)
+        failpoint("load_in_transaction")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
