@@ -1,0 +1,368 @@
+"""Pages from WARC files (web archives) for backfills, and the raw archive as a WARC.
+
+`read_warc_pages` turns crawls made elsewhere (Internet Archive, Common
+Crawl, browsertrix, our own `export_warc`) into pages for the raw archive:
+only `response` records with HTTP 200 and an HTML body. A page's date is the
+publication time its markup declares (meta tags, JSON-LD, <time>; the same
+reader the extractor uses), else the capture time (`WARC-Date`), which is
+never earlier than publication; pages outside the window are dropped.
+
+Damaged input never raises: a record that cannot be read is skipped and
+counted; a file whose framing is broken (bad gzip, garbage instead of a
+record header) is abandoned at that point, keeping what came before, since
+there is no reliable way to find the next record.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import lxml.html
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from claimwire.ingest.archive import RawArchive
+from claimwire.ingest.backfill_state import BackfillCheckpoint
+from claimwire.ingest.http import sniff_html
+from claimwire.ingest.urls import canonicalize_url
+from claimwire.transform.extract import decode_html, published_time
+
+log = logging.getLogger(__name__)
+
+# Same ceiling as a fetched page (HttpSettings.max_bytes): bigger is not an article.
+MAX_PAGE_BYTES = 10 * 1024 * 1024
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+WARC_SUFFIXES = (".warc", ".warc.gz")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# What a broken file throws at us from inside warcio, zlib or the file system.
+_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, KeyError, IndexError)
+
+
+class _Window(Protocol):
+    """What is used of `claimwire.pipeline.Window` (not imported: it pulls in the warehouse)."""
+
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def end(self) -> datetime: ...
+
+    def contains(self, moment: datetime) -> bool: ...
+
+
+@dataclass(frozen=True)
+class WarcPage:
+    url: str  # WARC-Target-URI
+    canonical_url: str
+    body: bytes  # the HTTP payload, transfer and content encodings undone
+    content_type: str  # media type only, e.g. "text/html"
+    record_date: datetime  # WARC-Date (capture time), aware UTC
+    published_at: datetime | None  # from the page's own metadata, aware UTC
+
+    @property
+    def date(self) -> datetime:
+        """The date the window was checked against."""
+        return self.published_at or self.record_date
+
+
+@dataclass
+class WarcStats:
+    files: int = 0  # files opened
+    records: int = 0  # records read
+    pages: int = 0  # pages yielded
+    not_response: int = 0  # request, metadata, warcinfo, revisit... records
+    bad_status: int = 0  # responses other than HTTP 200
+    not_html: int = 0
+    too_large: int = 0
+    out_of_window: int = 0
+    damaged: int = 0  # records (or the rest of a file) that could not be read
+    skipped_files: int = 0  # finished in an earlier run (checkpoint)
+    errors: list[str] = field(default_factory=list)  # "<file>: <reason>"
+
+
+def warc_unit(path: Path) -> str:
+    """Checkpoint unit of a WARC file."""
+    return f"warc:{path.resolve()}"
+
+
+def warc_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The WARC files named, directories searched recursively, sorted within each directory."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and _is_warc_name(p.name))
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _is_warc_name(name: str) -> bool:
+    return name.lower().endswith(WARC_SUFFIXES)
+
+
+def read_warc_pages(
+    paths: Iterable[Path | str],
+    window: _Window,
+    *,
+    stats: WarcStats | None = None,
+    checkpoint: BackfillCheckpoint | None = None,
+) -> Iterator[WarcPage]:
+    """HTML pages from the WARC / WARC.gz files (or directories of them) dated in `window`.
+
+    Pass a `WarcStats` to learn what was skipped. With a `checkpoint`, files
+    already marked are skipped, and a file is marked done once the caller has
+    asked for the page after its last one, i.e. after it handled all its pages.
+    """
+    stats = stats if stats is not None else WarcStats()
+    for path in warc_files(paths):
+        unit = warc_unit(path) if checkpoint is not None else ""
+        if checkpoint is not None and checkpoint.done(unit):
+            stats.skipped_files += 1
+            continue
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - held open across yields, closed below
+        except OSError as exc:
+            stats.errors.append(f"{path}: {exc}")
+            continue
+        stats.files += 1
+        with handle:
+            yield from _pages_of_file(handle, path, window, stats)
+        if checkpoint is not None:
+            checkpoint.mark(unit)
+
+
+class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
+    """ArchiveIterator that notices a gzip member cut short.
+
+    warcio takes a gzip stream that ends mid-member for the end of the file,
+    silently dropping the record in it; the decompressor's state when the
+    iterator closes is the only place that shows.
+    """
+
+    cut_short = False
+    gzipped = False
+
+    def close(self) -> None:
+        reader = self.reader
+        decompressor = reader.decompressor if reader is not None else None
+        if decompressor is not None:
+            self.gzipped = True
+            self.cut_short = self.cut_short or not getattr(decompressor, "eof", True)
+        super().close()
+
+
+def _pages_of_file(
+    handle: io.BufferedReader, path: Path, window: _Window, stats: WarcStats
+) -> Iterator[WarcPage]:
+    try:
+        iterator = _CheckedIterator(handle)
+        records = iter(iterator)
+    except _READ_ERRORS as exc:
+        stats.damaged += 1
+        stats.errors.append(f"{path}: not a readable WARC: {exc}")
+        return
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            if iterator.cut_short or (not iterator.gzipped and not _ends_cleanly(handle)):
+                stats.damaged += 1
+                stats.errors.append(f"{path}: ends inside a record (truncated file)")
+            return
+        except _READ_ERRORS as exc:
+            stats.damaged += 1
+            stats.errors.append(f"{path}: unreadable after {stats.records} records: {exc}")
+            return
+        stats.records += 1
+        try:
+            page = _page_of(record, window, stats)
+            if _truncated(record):
+                # warcio ends quietly at a cut-off gzip member or file; the
+                # record's own length is the only sign that bytes are missing.
+                stats.damaged += 1
+                stats.errors.append(f"{path}: record {stats.records} is truncated")
+                return
+        except _READ_ERRORS as exc:
+            # A bad record body (truncated gzip member, broken chunking) spoils
+            # that record only; warcio finds the next header by length.
+            stats.damaged += 1
+            stats.errors.append(f"{path}: damaged record: {exc}")
+            continue
+        if page is not None:
+            stats.pages += 1
+            yield page
+
+
+def _page_of(record: Any, window: _Window, stats: WarcStats) -> WarcPage | None:
+    if record.rec_type != "response":
+        stats.not_response += 1
+        return None
+    http = record.http_headers
+    if http is None or http.get_statuscode() != "200":
+        stats.bad_status += 1
+        return None
+    url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+    record_date = _warc_date(record.rec_headers.get_header("WARC-Date"))
+    if not url or record_date is None:
+        stats.damaged += 1
+        return None
+    declared = _media_type(http.get_header("Content-Type"))
+    if declared and declared not in HTML_TYPES and declared not in ("application/octet-stream",):
+        stats.not_html += 1
+        return None
+    body = record.content_stream().read(MAX_PAGE_BYTES + 1)
+    if len(body) > MAX_PAGE_BYTES:
+        stats.too_large += 1
+        return None
+    if declared not in HTML_TYPES:
+        # Undeclared or generic type: believe the bytes, as the fetcher does.
+        if not sniff_html(body):
+            stats.not_html += 1
+            return None
+        declared = "text/html"
+    published = page_published_at(body)
+    if not window.contains(published or record_date):
+        stats.out_of_window += 1
+        return None
+    return WarcPage(
+        url=url,
+        canonical_url=canonicalize_url(url),
+        body=body,
+        content_type=declared,
+        record_date=record_date,
+        published_at=published,
+    )
+
+
+def _ends_cleanly(handle: io.BufferedReader) -> bool:
+    """An uncompressed WARC ends with the blank lines closing its last record."""
+    size = handle.seek(0, os.SEEK_END)
+    if size == 0:
+        return True
+    handle.seek(max(0, size - 4))
+    return handle.read().endswith((b"\r\n\r\n", b"\n\n"))
+
+
+def _truncated(record: Any) -> bool:
+    """Read the record to its end; True when the file ended before its declared length."""
+    raw = record.raw_stream
+    while raw.read(64 * 1024):
+        pass
+    return getattr(raw, "limit", 0) > 0
+
+
+def page_published_at(body: bytes) -> datetime | None:
+    """The publication time an HTML page declares, or None (never raises)."""
+    try:
+        text = _XML_DECLARATION.sub("", decode_html(body), count=1)
+        if not text.strip():
+            return None
+        return published_time(lxml.html.document_fromstring(text))
+    except Exception:  # a stranger's markup; no date is the honest answer
+        return None
+
+
+def _warc_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # WARC-Date is UTC by definition
+    return moment.astimezone(UTC)
+
+
+def _media_type(value: str | None) -> str:
+    return (value or "").split(";", 1)[0].strip().lower()
+
+
+# ------------------------------------------------------------------ export
+
+
+def export_warc(archive: RawArchive, documents: Iterable[dict[str, Any]], out_path: Path) -> int:
+    """Write each document's raw bytes as one `response` record to a WARC.gz; return the count.
+
+    `documents` are dicts with `url`, `raw_sha256`, `fetched_at` (datetime or
+    ISO text; the WARC-Date) and `content_type`. Documents whose bytes are not
+    in the archive are skipped with a warning. The HTTP header block is
+    rebuilt from the content type (the original headers are not kept), with
+    status 200 since only successful fetches reach the archive. The file
+    appears complete or not at all.
+    """
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=".tmp-warc-")
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            writer = WARCWriter(handle, gzip=True, warc_version="1.1")
+            writer.write_record(
+                writer.create_warcinfo_record(
+                    out_path.name, {"software": "claimwire", "format": "WARC File Format 1.1"}
+                )
+            )
+            for document in documents:
+                if _write_document(writer, archive, document):
+                    written += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, out_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _write_document(writer: WARCWriter, archive: RawArchive, document: dict[str, Any]) -> bool:
+    url = str(document.get("url") or "")
+    digest = str(document.get("raw_sha256") or "")
+    try:
+        body = archive.get(digest)
+    except KeyError as exc:
+        log.warning("export_warc: skipping %s: %s", url, exc)
+        return False
+    content_type = str(document.get("content_type") or "application/octet-stream")
+    http_headers = StatusAndHeaders(
+        "200 OK",
+        [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        protocol="HTTP/1.1",
+    )
+    record = writer.create_warc_record(
+        url,
+        "response",
+        payload=io.BytesIO(body),
+        http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": _iso(document.get("fetched_at"))},
+    )
+    writer.write_record(record)
+    return True
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime):
+        value = datetime.now(UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
