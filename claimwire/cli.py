@@ -67,19 +67,54 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from claimwire.pipeline import Window, run_ingest
+    from claimwire.pipeline import BackfillSources, Window, feed_states, run_backfill
 
     config = _config(args)
     try:
         window = Window.from_dates(args.date_from, args.date_to)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    for path in args.warc or []:
+        if not Path(path).exists():
+            raise UsageError(f"--warc: not found: {path}")
+    feeds = list(args.feed or [])
+    if not feeds and not (args.sitemap or args.warc or args.replay):
+        feeds = [s["feed_url"] for s in feed_states(config) if not s.get("disabled")]
+        if not feeds:
+            raise UsageError("nothing to backfill from: no feeds configured; give --feed, "
+                             "--sitemap, --warc or --replay")
+    sources = BackfillSources(feeds=tuple(feeds), sitemaps=tuple(args.sitemap or ()),
+                              warcs=tuple(args.warc or ()), replay=args.replay)
     _say(f"backfill of items published {args.date_from} .. {args.date_to} (inclusive, UTC)")
-    summary = run_ingest(
-        config, feed_urls=args.feed or None, window=window,
-        report=None if args.quiet else _say, kind="backfill",
-    )
+    summary = run_backfill(config, window, sources, report=None if args.quiet else _say)
     _print_summary(summary)
+    return 0
+
+
+def cmd_export_warc(args: argparse.Namespace) -> int:
+    from claimwire.ingest.archive import RawArchive
+    from claimwire.ingest.warc import export_warc
+    from claimwire.warehouse.db import connect
+
+    config = _config(args)
+    where, params = "raw_sha256 IS NOT NULL", []
+    if args.date_from:
+        where += " AND coalesce(published_at, fetched_at) >= ?"
+        params.append(args.date_from)
+    if args.date_to:
+        where += " AND CAST(coalesce(published_at, fetched_at) AS DATE) <= ?"
+        params.append(args.date_to)
+    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
+    try:
+        cursor = con.execute(
+            "SELECT coalesce(final_url, url) AS url, raw_sha256, fetched_at, content_type "
+            f"FROM documents WHERE {where} ORDER BY fetched_at", params)
+        names = [d[0] for d in cursor.description]
+        documents = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+    written = export_warc(RawArchive(config.raw_archive_dir), documents, Path(args.out))
+    print(f"wrote {written} response record(s) to {args.out}")
     return 0
 
 
@@ -226,8 +261,21 @@ def build_parser() -> argparse.ArgumentParser:
             "load the items published in a past date range (both days inclusive)", [network])
     p.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
     p.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
-    p.add_argument("--feed", action="append", metavar="URL", help="only this feed (repeatable)")
+    p.add_argument("--feed", action="append", metavar="URL",
+                   help="walk this feed and its RFC 5005 archives (repeatable; default: all "
+                        "configured feeds when no other source is given)")
+    p.add_argument("--sitemap", action="append", metavar="URL",
+                   help="a sitemap or sitemap index (repeatable)")
+    p.add_argument("--warc", action="append", metavar="PATH",
+                   help="a WARC/WARC.gz file or a directory of them (repeatable)")
+    p.add_argument("--replay", action="store_true",
+                   help="re-run extraction, dedup and claims over the raw archive for the range")
     p.add_argument("--quiet", action="store_true")
+
+    p = add("export-warc", cmd_export_warc, "write the raw archive as a WARC.gz file")
+    p.add_argument("out", metavar="OUT.warc.gz")
+    p.add_argument("--from", dest="date_from", type=_date, metavar="DATE")
+    p.add_argument("--to", dest="date_to", type=_date, metavar="DATE")
 
     p = add("sql", cmd_sql, "run a SQL query against the warehouse (read-only)", [output])
     p.add_argument("query")

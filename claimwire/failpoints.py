@@ -17,6 +17,8 @@ POINTS = (
     "load_committed",  # COMMIT done, staged batches not yet removed
     "transform_staged",  # a transform batch is on disk, not loaded
 )
+# Only reached by backfills: a source unit is staged and checkpointed.
+BACKFILL_POINTS = ("backfill_unit_done",)
 
 
 def failpoint(name: str) -> None:

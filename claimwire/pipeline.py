@@ -25,7 +25,8 @@ from claimwire.failpoints import failpoint
 from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.fetch import commit_records, fetch_new_pages, is_known
 from claimwire.ingest.http import HttpClient
-from claimwire.ingest.poll import item_id, poll_feed
+from claimwire.ingest.poll import fetch_row, item_id, poll_feed
+from claimwire.ingest.urls import url_key
 from claimwire.warehouse import schema
 from claimwire.warehouse.db import connect, open_warehouse
 from claimwire.warehouse.load import load_batches
@@ -189,8 +190,15 @@ def poll_shard(
     window: Window | None = None,
     on_feed: Callable[[str, str], None] | None = None,
 ) -> str:
-    """Poll the shard's feeds, fetch new items into the raw archive; return a staged batch dir."""
+    """Poll the shard's feeds, fetch new items into the raw archive; return a staged batch dir.
+
+    With a window (a backfill, or an Airflow run for a past interval) each
+    feed's RFC 5005 archive chain is walked back into the window instead, and
+    only items published in the window are acquired.
+    """
     feeds = [_parse_times(f, _FEED_TIMES) for f in _load_plan(plan_path)["feeds"]]
+    if window is not None:
+        return _walk_shard(config, feeds, run_id=run_id, window=window, on_feed=on_feed)
     archive = RawArchive(config.raw_archive_dir)
     states, items_rows, fetch_rows = [], [], []
     new_items = []
@@ -256,6 +264,39 @@ def poll_shard(
     commit_records(archive, fetched.records)
     failpoint("records_committed")
     return batch
+
+
+def _walk_shard(
+    config: Config,
+    feeds: list[dict[str, Any]],
+    *,
+    run_id: str,
+    window: Window,
+    on_feed: Callable[[str, str], None] | None,
+) -> str:
+    from claimwire.ingest.archived_feeds import walk_feed_archives
+
+    archive = RawArchive(config.raw_archive_dir)
+    items: list[tuple[str, Any]] = []
+    fetches: list[Any] = []
+    failed = 0
+    with HttpClient(config.http) as client:
+        for feed in feeds:
+            if feed.get("disabled"):
+                continue
+            walk = walk_feed_archives(client, feed["feed_url"], window)
+            items += [(feed["feed_url"], item) for item in walk.items]
+            fetches += walk.fetches
+            failed += int(bool(walk.errors) and not walk.items)
+            if on_feed:
+                on_feed(feed["feed_url"], f"{len(walk.items)} item(s) in range from "
+                        f"{walk.documents} document(s)"
+                        + (f"; {walk.errors[0]}" if walk.errors else ""))
+        return _stage_acquired(
+            config, run_id, fetch_results=fetches, fetch_kind="feed", items=items,
+            client=client, archive=archive,
+            info={"feeds_polled": len(feeds), "feeds_failed": failed},
+        )
 
 
 # ---------------------------------------------------------------- transform
@@ -473,3 +514,182 @@ def _run_row(summary: RunSummary, kind: str) -> dict[str, Any]:
         "claims_loaded": c.get("claims_loaded", 0), "errors": errors,
     }
 
+
+
+# ---------------------------------------------------------------- backfill sources
+
+
+def _stage_acquired(
+    config: Config,
+    run_id: str,
+    *,
+    fetch_results: list[Any],
+    fetch_kind: str,
+    items: list[tuple[str, Any]],
+    client: HttpClient,
+    archive: RawArchive,
+    feed_rows: list[dict[str, Any]] | None = None,
+    info: dict[str, int] | None = None,
+) -> str:
+    """Fetch the pages of items found by an archive walk and stage one poll batch."""
+    seen_now = utcnow()
+    items_rows = [
+        {"item_id": item_id(source, item.guid), "feed_url": source, "guid": item.guid,
+         "link": item.link, "canonical_url": item.canonical_url, "title": item.title,
+         "published_at": item.published_at, "summary": item.summary, "author": item.author,
+         "first_seen_at": seen_now}
+        for source, item in items
+    ]
+    new = [(source, item) for source, item in items if not is_known(archive, source, item)]
+    fetched = fetch_new_pages(client, archive, new, run_id=run_id)
+    rows = [fetch_row(r, kind=fetch_kind, run_id=run_id, attempt_key=r.url)
+            for r in fetch_results]
+    writer = BatchWriter(config.staging_path, "poll", run_id)
+    writer.add("feeds", rows_to_arrow(schema.feeds, feed_rows or []))
+    writer.add("feed_items", rows_to_arrow(schema.feed_items, items_rows))
+    writer.add("fetches", rows_to_arrow(schema.fetches, rows + fetched.fetches))
+    writer.add("documents", rows_to_arrow(schema.documents, fetched.documents))
+    writer.info = dict(info or {}, items_seen=len(items),
+                       items_new=len({i.canonical_url for _, i in new}),
+                       pages_fetched=len(fetched.documents), pages_failed=fetched.failed)
+    batch = writer.write()
+    failpoint("poll_staged")
+    commit_records(archive, fetched.records)
+    return batch
+
+
+def archived_feed_shard(
+    config: Config, feed_url: str, *, run_id: str, window: Window,
+    report: Callable[[str], None] | None = None,
+) -> str:
+    """RFC 5005: walk one feed's archive documents back into the window; stage its items."""
+    def on_feed(url: str, result: str) -> None:
+        if report:
+            report(f"[archive] {url}: {result}")
+
+    return _walk_shard(config, [{"feed_url": feed_url}], run_id=run_id, window=window,
+                       on_feed=on_feed)
+
+
+def sitemap_shard(
+    config: Config, sitemap_url: str, *, run_id: str, window: Window,
+    report: Callable[[str], None] | None = None,
+) -> str:
+    """Sitemap indexes, plain and news sitemaps: stage the entries dated in the window."""
+    from claimwire.ingest.feeds import FeedItem
+    from claimwire.ingest.sitemaps import walk_sitemaps
+
+    archive = RawArchive(config.raw_archive_dir)
+    with HttpClient(config.http) as client:
+        walk = walk_sitemaps(client, sitemap_url, window)
+        if report:
+            report(f"[sitemap] {sitemap_url}: {walk.documents} document(s), "
+                   f"{len(walk.entries)} entr(ies) in range, {walk.undated} undated skipped"
+                   + (f", {len(walk.errors)} error(s)" if walk.errors else ""))
+        items = [
+            (sitemap_url, FeedItem(guid=e.canonical_url, link=e.url, canonical_url=e.canonical_url,
+                                   title=e.title, published_at=e.published_at, summary=None,
+                                   author=None))
+            for e in walk.entries
+        ]
+        return _stage_acquired(
+            config, run_id, fetch_results=walk.fetches, fetch_kind="sitemap", items=items,
+            client=client, archive=archive, info={"sitemap_documents": walk.documents},
+        )
+
+
+def warc_shard(
+    config: Config, path: str, *, run_id: str, window: Window,
+    report: Callable[[str], None] | None = None,
+) -> str:
+    """WARC/WARC.gz response records published in the window, straight into the archive."""
+    from claimwire.ingest.warc import WarcStats, read_warc_pages
+
+    archive = RawArchive(config.raw_archive_dir)
+    stats = WarcStats()
+    documents = []
+    for page in read_warc_pages([Path(path)], window, stats=stats):
+        digest = archive.put(page.body)
+        documents.append({
+            "doc_id": url_key(page.canonical_url), "url": page.url,
+            "canonical_url": page.canonical_url, "final_url": page.url,
+            "feed_url": f"warc:{Path(path).name}", "guid": page.url, "raw_sha256": digest,
+            "content_type": page.content_type, "published_at": page.date,
+            "fetched_at": page.record_date, "status": "pending",
+        })
+    if report:
+        report(f"[warc] {path}: {stats.records} record(s), {len(documents)} page(s) in range, "
+               f"{stats.damaged} damaged")
+    writer = BatchWriter(config.staging_path, "poll", run_id)
+    writer.add("documents", rows_to_arrow(schema.documents, documents))
+    writer.info = {"pages_fetched": len(documents), "items_new": len(documents),
+                   "warc_records": stats.records, "warc_damaged": stats.damaged}
+    return writer.write()
+
+
+@dataclass(frozen=True)
+class BackfillSources:
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    warcs: tuple[str, ...] = ()
+    replay: bool = False
+
+    def units(self) -> list[str]:
+        from claimwire.ingest.warc import warc_files
+
+        files = [str(p) for p in warc_files([Path(w) for w in self.warcs])] if self.warcs else []
+        return ([f"feed:{u}" for u in self.feeds] + [f"sitemap:{u}" for u in self.sitemaps]
+                + [f"warc:{p}" for p in files])
+
+
+def run_backfill(
+    config: Config,
+    window: Window,
+    sources: BackfillSources,
+    *,
+    report: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Acquire what each source holds for the window, then (re)process exactly that window.
+
+    Each source unit (a feed's archive chain, a sitemap, a WARC file) is
+    checkpointed once its batch is staged, so an interrupted backfill resumes
+    where it stopped; derived rows of the window are replaced, never doubled.
+    """
+    from claimwire.ingest.backfill_state import BackfillCheckpoint, checkpoint_key
+
+    say = report or (lambda message: None)
+    summary = RunSummary(run_id=new_run_id("backfill"), started_at=utcnow(), window=window)
+    with open_warehouse(config.warehouse_path):
+        pass
+    leftovers = complete_batches(config.staging_path)
+    units = sources.units()
+    checkpoint = BackfillCheckpoint.load(config.staging_path / "checkpoints",
+                                         checkpoint_key(window, units))
+    acquired = []
+    for index, unit in enumerate(units, 1):
+        if checkpoint.done(unit):
+            say(f"[{index}/{len(units)}] {unit}: done in an earlier, interrupted run")
+            continue
+        kind, _, target = unit.partition(":")
+        shard = {"feed": archived_feed_shard, "sitemap": sitemap_shard, "warc": warc_shard}[kind]
+        acquired.append(shard(config, target, run_id=summary.run_id, window=window, report=say))
+        checkpoint.mark(unit)
+        failpoint("backfill_unit_done")
+        say(f"[{index}/{len(units)}] {unit}: staged")
+    summary.counts.update(_sum_info(acquired))
+    loaded = load_staged(config, leftovers + acquired, run_id=summary.run_id)
+    summary.counts.update({f"load_{k}": v for k, v in loaded.items()})
+    plans = plan_transform(config, window=window)
+    if plans:
+        say(f"[transform] {sum(len(_load_plan(p)['documents']) for p in plans)} document(s) "
+            f"published {window.start:%Y-%m-%d} .. {window.end - timedelta(seconds=1):%Y-%m-%d}")
+    batches = _transform_in_workers(config, plans, summary.run_id, None)
+    summary.counts.update(_sum_info(batches))
+    summary.counts.update(load_staged(config, batches, run_id=summary.run_id))
+    for plan in plans:
+        Path(plan).unlink(missing_ok=True)
+    checkpoint.clear()
+    summary.ended_at = utcnow()
+    summary.status = "completed"
+    record_run(config, _run_row(summary, "backfill"))
+    return summary
