@@ -216,6 +216,33 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from claimwire.warehouse.db import connect
+    from claimwire.warehouse.search import SearchUnavailable, search_articles
+
+    config = _config(args)
+    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
+    try:
+        hits = search_articles(con, args.query, limit=args.limit)
+    except SearchUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        con.close()
+    if not hits:
+        print(f"no articles match {args.query!r}")
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        day = hit.published_at.date().isoformat() if hit.published_at else "undated"
+        print(f"{rank}. [{hit.score:.2f}] {hit.title}  ({hit.site}, {day})")
+        print(f"   {hit.url}")
+        for claim in hit.claims[: args.claims]:
+            when = f" {claim.claimed_on}" if claim.claimed_on else ""
+            print(f"   - {claim.speaker} ({claim.stance}{when}): {claim.content}")
+        if len(hit.claims) > args.claims:
+            print(f"   ... {len(hit.claims) - args.claims} more claim(s)")
+    return 0
+
+
 def cmd_eval_claims(args: argparse.Namespace) -> int:
     from claimwire.transform.claims.evaluate import evaluate, format_report
 
@@ -302,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_date, metavar="DATE")
     p.add_argument("--text", metavar="WORDS", help="words the claim must contain")
     p.add_argument("--limit", type=int, default=200)
+
+    p = add("search", cmd_search, "full-text search over articles (BM25), with their claims")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--claims", type=int, default=5, help="claims shown per article")
 
     p = add("eval-claims", cmd_eval_claims, "score the claim stage against gold claims")
     p.add_argument("--gold", required=True, metavar="FILE")

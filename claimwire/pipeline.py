@@ -27,7 +27,7 @@ from claimwire.ingest.fetch import commit_records, fetch_new_pages, is_known
 from claimwire.ingest.http import HttpClient
 from claimwire.ingest.poll import fetch_row, item_id, poll_feed
 from claimwire.ingest.urls import url_key
-from claimwire.warehouse import schema
+from claimwire.warehouse import dedup_hooks, schema
 from claimwire.warehouse.db import connect, open_warehouse
 from claimwire.warehouse.load import load_batches
 from claimwire.warehouse.staging import (
@@ -353,6 +353,7 @@ def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
 def load_staged(config: Config, batch_dirs: list[str], *, run_id: str) -> dict[str, int]:
     """The only writer: merge staged batches into the warehouse in one transaction."""
     batch_dirs = [b for b in batch_dirs if b]
+    dedup_hooks.configure(config.dedup)
     with open_warehouse(config.warehouse_path) as con:
         counts = load_batches(con, batch_dirs)
     failpoint("load_committed")

@@ -21,7 +21,7 @@ from duckdb_engine import Dialect
 from sqlalchemy import Table
 from sqlalchemy.schema import CreateTable
 
-from claimwire.warehouse import schema
+from claimwire.warehouse import schema, views
 
 
 class WarehouseError(RuntimeError):
@@ -99,6 +99,18 @@ def _create(*tables: Table) -> Callable[[duckdb.DuckDBPyConnection], None]:
     return apply
 
 
+def _dedup_migration(con: duckdb.DuckDBPyConnection) -> None:
+    # Near-duplicate index, story terms, claim terms; the views read claims.
+    _create(
+        schema.article_signatures,
+        schema.article_band_keys,
+        schema.article_duplicates,
+        schema.article_terms,
+        schema.claim_terms,
+    )(con)
+    views.create_views(con)
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -115,6 +127,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
             schema.runs,
         ),
     ),
+    ("2026-11-23-02-dedup", _dedup_migration),
 ]
 
 

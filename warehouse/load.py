@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from claimwire.failpoints import failpoint
 from claimwire.warehouse import schema
+from claimwire.warehouse.idsets import id_table
 from claimwire.warehouse.staging import read_manifest, read_table, rows_to_arrow
 
 # Columns of `articles` that a re-processing run replaces; the others
@@ -81,10 +82,12 @@ def load_poll_batch(con: duckdb.DuckDBPyConnection, batch_dir: str, counts: Load
 def _lookup(
     con: duckdb.DuckDBPyConnection, sql: str, keys: list[str]
 ) -> dict[str, str]:
+    """Run `sql`, whose `{keys}` stands for the set of keys, as a {key: value} dict."""
     keys = [k for k in set(keys) if k]
     if not keys:
         return {}
-    return dict(con.execute(sql, [keys]).fetchall())
+    with id_table(con, "lookup_keys", keys) as name:
+        return dict(con.execute(sql.format(keys=f"(SELECT id FROM {name})")).fetchall())
 
 
 def resolve_articles(
@@ -97,18 +100,19 @@ def resolve_articles(
     """
     urls = [c["canonical_url"] for c in candidates] + [c["doc_url"] for c in candidates]
     by_url = _lookup(
-        con, "SELECT canonical_url, article_id FROM article_urls WHERE canonical_url = ANY(?)", urls
+        con, "SELECT canonical_url, article_id FROM article_urls WHERE canonical_url IN {keys}",
+        urls
     )
     by_hash = _lookup(
         con,
-        "SELECT content_hash, min(article_id) FROM articles WHERE content_hash = ANY(?) "
+        "SELECT content_hash, min(article_id) FROM articles WHERE content_hash IN {keys} "
         "AND duplicate_of IS NULL GROUP BY content_hash",
         [c["content_hash"] for c in candidates],
     )
     existing = set(
         _lookup(
             con,
-            "SELECT article_id, article_id FROM articles WHERE article_id = ANY(?)",
+            "SELECT article_id, article_id FROM articles WHERE article_id IN {keys}",
             [c["article_id"] for c in candidates],
         )
     )
@@ -178,12 +182,12 @@ def load_transform_batch(
             counts.add("articles_loaded", after - before)
             counts.add("articles_replaced", len(to_write) - (after - before))
             # Derived rows of a (re)processed article are replaced whole.
-            con.execute(
-                "DELETE FROM claim_mentions WHERE claim_id IN "
-                "(SELECT claim_id FROM claims WHERE article_id = ANY(?))",
-                [written_ids],
-            )
-            con.execute("DELETE FROM claims WHERE article_id = ANY(?)", [written_ids])
+            with id_table(con, "replaced_articles", written_ids) as name:
+                con.execute(
+                    "DELETE FROM claim_mentions WHERE claim_id IN (SELECT claim_id FROM claims "
+                    f"WHERE article_id IN (SELECT id FROM {name}))"
+                )
+                con.execute(f"DELETE FROM claims WHERE article_id IN (SELECT id FROM {name})")
         _insert(con, "article_urls", rows_to_arrow(schema.article_urls, url_rows))
         claims = read_table(batch_dir, "claims")
         mentions = read_table(batch_dir, "claim_mentions")
@@ -236,3 +240,10 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
         con.execute("ROLLBACK")
         raise
     return counts.counts
+
+
+# Near-duplicates, stories, claim clusters, search index and views run inside
+# every load transaction (registered last: they import this module).
+from claimwire.warehouse import dedup_hooks  # noqa: E402
+
+dedup_hooks.register()

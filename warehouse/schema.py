@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -50,6 +51,7 @@ feeds = Table(
     Column("consecutive_failures", Integer),
     Column("disabled", Boolean),
     Column("disabled_reason", String),
+    Column("moved_to", String, doc="new URL after a permanent redirect"),
     _ts("added_at"),
 )
 
@@ -200,4 +202,53 @@ schema_migrations = Table(
     metadata,
     Column("version", String, primary_key=True),
     _ts("applied_at"),
+)
+
+
+# --- near duplicates, stories, claim clusters (migration 2026-11-23-02-dedup) ---
+
+article_signatures = Table(
+    "article_signatures",
+    metadata,
+    Column("article_id", String, primary_key=True),
+    Column("signature", LargeBinary, doc="MinHash minima, uint32 little-endian"),
+    Column("num_perm", Integer),
+    Column("shingle_size", Integer),
+    Column("bands", Integer, doc="LSH bands x rows its band keys were made with"),
+    Column("rows", Integer),
+)
+
+article_band_keys = Table(
+    "article_band_keys",
+    metadata,
+    # No key: the LSH index is a plain posting list, joined on band_key.
+    Column("band_key", BigInteger, nullable=False),
+    Column("article_id", String, nullable=False),
+)
+
+article_duplicates = Table(
+    "article_duplicates",
+    metadata,
+    Column("article_id", String, primary_key=True),
+    Column("duplicate_of", String, nullable=False),
+    Column("similarity", Double, doc="estimated Jaccard of word shingles"),
+    Column("method", String, doc="minhash"),
+    _ts("detected_at"),
+)
+
+article_terms = Table(
+    "article_terms",
+    metadata,
+    Column("article_id", String, nullable=False),
+    Column("term", String, nullable=False),
+    Column("count", Integer),
+    PrimaryKeyConstraint("article_id", "term"),
+)
+
+claim_terms = Table(
+    "claim_terms",
+    metadata,
+    Column("claim_id", String, nullable=False),
+    Column("term", String, nullable=False),
+    PrimaryKeyConstraint("claim_id", "term"),
 )

@@ -1,0 +1,74 @@
+"""Content terms: the words that carry meaning, reduced to a comparable stem.
+
+Shared by story grouping and claim clustering, which both compare bags of
+content words and must not be thrown by plurals, tenses, demonyms
+("Russian" vs "Russia") or function words.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+
+from claimwire.transform.normalize import hash_key_text
+
+# Function words, auxiliaries, reporting and hedging verbs: they say how
+# something was said, not what it is about, so they never make two texts alike.
+_STOPWORD_TEXT = """
+    a about above after again against ago all almost also although always am among an and
+    another any anyone anything are around as at be became because become been before being
+    below between both but by can cannot could did do does doing done down during each
+    either else etc even ever every few for from further get gets got had has have having he
+    her here hers herself him himself his how however i if in into is it its itself just
+    last least less like made make makes many may me might mine more most much must my
+    myself near neither never new next no nor not now of off often on once one only onto or
+    other others our ours ourselves out over own per perhaps quite rather really said same
+    say says saying see seen she should since so some something still such than that the
+    their theirs them themselves then there these they this those though through thus to
+    too toward towards under until up upon us very via was we well were what whatever when
+    where whether which while who whom whose why will with within without would yet you
+    your yours yourself yourselves told tell tells stated states statement added adding
+    according claimed claim claims claiming reported reports report reportedly allegedly
+    alleged denied denies deny confirmed confirm confirms believe believes believed think
+    thinks warned warns announced announces insisted insists noted notes suggested
+    suggests regarding concerning currently already recently today yesterday monday tuesday
+    wednesday thursday friday saturday sunday week weeks weekend day days year years mr mrs
+    ms dr according whose amid including include includes
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+# Suffix rules, longest first; demonym endings fold "korean"/"korea" and
+# "ukrainian"/"ukraine" onto one stem. Crude by design: it only has to map
+# variants of a word together, not produce dictionary stems.
+_SUFFIXES = (
+    ("ians", ""), ("eans", "e"), ("ings", ""), ("ies", "y"), ("ian", ""), ("ean", "e"),
+    ("ing", ""), ("ied", "y"), ("ed", ""), ("es", ""), ("ia", ""), ("ea", "e"), ("s", ""),
+    ("e", ""),
+)
+_MIN_STEM = 3
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    if word.isdigit() or len(word) <= _MIN_STEM:
+        return word
+    for suffix, repl in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) + len(repl) >= _MIN_STEM:
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words in text order (repeats kept)."""
+    out = []
+    for word in hash_key_text(text).split():
+        if len(word) < 2 or word in STOPWORDS:
+            continue
+        out.append(stem(word))
+    return out
+
+
+def term_counts(text: str) -> Counter[str]:
+    return Counter(content_terms(text))

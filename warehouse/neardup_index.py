@@ -1,0 +1,293 @@
+"""The near-duplicate index kept in the warehouse, and marking copies.
+
+Each article's MinHash signature and LSH band keys are stored once; a load
+only fingerprints its own articles and finds candidates by joining their
+band keys with the stored ones (a hash join on a posting list, never a
+comparison with every article), so a copy arriving runs after its original
+is still found without rebuilding anything.
+
+Copies form groups; every member points at the group's earliest article
+(published, else first seen), never at another copy. A late-arriving older
+article takes the group over. Claims of copies are deleted: a syndicated
+story's claims are counted once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from claimwire.transform import neardup
+from claimwire.warehouse.idsets import id_table
+from claimwire.warehouse.staging import utcnow
+
+METHOD = "minhash"
+_LATEST = datetime.max
+
+
+@dataclass(frozen=True)
+class NearDupSettings:
+    threshold: float = neardup.DEFAULT_THRESHOLD
+    num_perm: int = neardup.DEFAULT_NUM_PERM
+    shingle_size: int = neardup.DEFAULT_SHINGLE_SIZE
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def groups(self) -> list[list[str]]:
+        out: dict[str, list[str]] = {}
+        for x in list(self.parent):
+            out.setdefault(self.find(x), []).append(x)
+        return [sorted(g) for g in out.values()]
+
+
+def _order_key(row: tuple[Any, ...]) -> tuple[datetime, datetime, str]:
+    article_id, published_at, first_seen_at = row[0], row[1], row[2]
+    return (published_at or first_seen_at or _LATEST, first_seen_at or _LATEST, article_id)
+
+
+def _fingerprint(
+    con: duckdb.DuckDBPyConnection, ids_view: str, settings: NearDupSettings
+) -> dict[str, np.ndarray]:
+    """Sign the articles listed in `ids_view` and replace their rows in the index."""
+    params = neardup.lsh_params(settings.threshold, settings.num_perm)
+    rows = con.execute(
+        f"SELECT article_id, text FROM articles WHERE article_id IN (SELECT id FROM {ids_view})"
+    ).fetchall()
+    sigs: dict[str, np.ndarray] = {}
+    key_ids: list[str] = []
+    keys: list[int] = []
+    for article_id, text in rows:
+        sig = neardup.signature(text or "", settings.num_perm, settings.shingle_size)
+        sigs[article_id] = sig
+        bands = neardup.band_keys(sig, params)
+        keys += bands
+        key_ids += [article_id] * len(bands)
+    indexed = con.execute(
+        f"SELECT count(*) FROM article_signatures WHERE article_id IN (SELECT id FROM {ids_view})"
+    ).fetchone()[0]
+    # Only re-processed articles have old rows; skipping the delete otherwise
+    # spares a scan of the whole band-key table on every load.
+    if indexed:
+        for table in ("article_band_keys", "article_signatures"):
+            con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM {ids_view})")
+    sig_table = pa.table(
+        {
+            "article_id": pa.array(list(sigs), pa.string()),
+            "signature": pa.array([s.astype("<u4").tobytes() for s in sigs.values()], pa.binary()),
+            "num_perm": pa.array([settings.num_perm] * len(sigs), pa.int32()),
+            "shingle_size": pa.array([settings.shingle_size] * len(sigs), pa.int32()),
+            "bands": pa.array([params.bands] * len(sigs), pa.int32()),
+            "rows": pa.array([params.rows] * len(sigs), pa.int32()),
+        }
+    )
+    key_table = pa.table(
+        {"band_key": pa.array(keys, pa.int64()), "article_id": pa.array(key_ids, pa.string())}
+    )
+    for name, table in (("article_signatures", sig_table), ("article_band_keys", key_table)):
+        con.register("staged_index", table)
+        try:
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM staged_index")
+        finally:
+            con.unregister("staged_index")
+    return sigs
+
+
+def _candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    # Both sides come from the stored index, so pairs among this load's own
+    # articles are found by the same join as pairs with older ones.
+    return con.execute(
+        """
+        SELECT DISTINCT least(n.article_id, o.article_id), greatest(n.article_id, o.article_id)
+        FROM article_band_keys n
+        JOIN article_band_keys o ON o.band_key = n.band_key AND o.article_id <> n.article_id
+        WHERE n.article_id IN (SELECT id FROM nd_new)
+        """
+    ).fetchall()
+
+
+def _signatures(
+    con: duckdb.DuckDBPyConnection, ids: Iterable[str], settings: NearDupSettings
+) -> dict[str, np.ndarray]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    with id_table(con, "nd_sig_ids", wanted):
+        rows = con.execute(
+            "SELECT article_id, signature FROM article_signatures "
+            "WHERE article_id IN (SELECT id FROM nd_sig_ids) AND num_perm = ? AND shingle_size = ?",
+            [settings.num_perm, settings.shingle_size],
+        ).fetchall()
+    return {aid: np.frombuffer(blob, dtype="<u4") for aid, blob in rows}
+
+
+def _articles(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    with id_table(con, "nd_info_ids", ids):
+        rows = con.execute(
+            "SELECT article_id, published_at, first_seen_at, duplicate_of FROM articles "
+            "WHERE article_id IN (SELECT id FROM nd_info_ids)"
+        ).fetchall()
+    return {r[0]: r for r in rows}
+
+
+def mark_near_duplicates(
+    con: duckdb.DuckDBPyConnection, article_ids: list[str], settings: NearDupSettings
+) -> int:
+    """Index the given (new or re-processed) articles and link their copies.
+
+    Returns how many articles are copies now that were not before.
+    """
+    ids = sorted(set(article_ids))
+    if not ids:
+        return 0
+    refresh_stale_index(con, settings)
+    with id_table(con, "nd_new", ids):
+        return _mark(con, ids, settings)
+
+
+def refresh_stale_index(con: duckdb.DuckDBPyConnection, settings: NearDupSettings) -> int:
+    """Re-sign articles indexed under other MinHash/LSH settings; return how many.
+
+    Band keys made with another threshold (so other bands x rows) or another
+    MinHash shape never meet the current ones: after a settings change every
+    stored article is fingerprinted again, once, so older originals stay
+    findable. Their duplicate links are kept as they were.
+    """
+    params = neardup.lsh_params(settings.threshold, settings.num_perm)
+    stale = [
+        r[0]
+        for r in con.execute(
+            "SELECT article_id FROM article_signatures WHERE num_perm IS DISTINCT FROM ? "
+            "OR shingle_size IS DISTINCT FROM ? OR bands IS DISTINCT FROM ? "
+            "OR rows IS DISTINCT FROM ?",
+            [settings.num_perm, settings.shingle_size, params.bands, params.rows],
+        ).fetchall()
+    ]
+    if stale:
+        with id_table(con, "nd_stale", stale):
+            _fingerprint(con, "nd_stale", settings)
+    return len(stale)
+
+
+def _mark(con: duckdb.DuckDBPyConnection, ids: list[str], settings: NearDupSettings) -> int:
+    sigs = _fingerprint(con, "nd_new", settings)
+    pairs = _candidates(con)
+    sigs.update(_signatures(con, {x for p in pairs for x in p} - sigs.keys(), settings))
+    edges = [
+        (a, b)
+        for a, b in pairs
+        if a in sigs and b in sigs
+        and neardup.estimate_similarity(sigs[a], sigs[b]) >= settings.threshold
+    ]
+    new = set(ids)
+    info = _articles(con, {x for e in edges for x in e})
+    # Copies before this call, to count only new ones (dependents were copies too).
+    before = {a for a, row in info.items() if row[3] is not None} | {
+        r[0] for r in con.execute(
+            "SELECT article_id FROM articles "
+            "WHERE article_id IN (SELECT id FROM nd_new) AND duplicate_of IS NOT NULL"
+        ).fetchall()
+    }
+    # A re-processed article's old link is decided afresh below.
+    con.execute(
+        "UPDATE articles SET duplicate_of = NULL "
+        "WHERE article_id IN (SELECT id FROM nd_new) AND duplicate_of IS NOT NULL"
+    )
+    con.execute("DELETE FROM article_duplicates WHERE article_id IN (SELECT id FROM nd_new)")
+
+    def root(article_id: str) -> str:
+        if article_id in new:
+            return article_id
+        return info[article_id][3] or article_id
+
+    groups = _UnionFind()
+    for a, b in edges:
+        groups.union(root(a), root(b))
+    components = [nodes for nodes in groups.groups() if len(nodes) > 1]
+    all_nodes = sorted({x for nodes in components for x in nodes})
+    dependents: dict[str, list[str]] = {}
+    with id_table(con, "nd_nodes", all_nodes):
+        found = con.execute(
+            "SELECT article_id, duplicate_of FROM articles "
+            "WHERE duplicate_of IN (SELECT id FROM nd_nodes)"
+        ).fetchall()
+    for copy, original in found:
+        dependents.setdefault(original, []).append(copy)
+    details = _articles(con, all_nodes + [d for ds in dependents.values() for d in ds])
+    links: dict[str, str] = {}
+    for nodes in components:
+        members = set(nodes).union(*(dependents.get(n, []) for n in nodes))
+        original = min((details[m] for m in members), key=_order_key)[0]
+        for member in members - {original}:
+            links[member] = original
+    if not links:
+        return 0
+    _write_links(con, links, settings)
+    was_copy = before.union(*dependents.values())
+    return len(set(links) - was_copy)
+
+
+def _write_links(
+    con: duckdb.DuckDBPyConnection, links: dict[str, str], settings: NearDupSettings
+) -> None:
+    sigs = _signatures(con, set(links) | set(links.values()), settings)
+    now = utcnow()
+    similarity = [
+        neardup.estimate_similarity(sigs[a], sigs[o]) if a in sigs and o in sigs else None
+        for a, o in links.items()
+    ]
+    table = pa.table(
+        {
+            "article_id": pa.array(list(links), pa.string()),
+            "duplicate_of": pa.array(list(links.values()), pa.string()),
+            "similarity": pa.array(similarity, pa.float64()),
+            "method": pa.array([METHOD] * len(links), pa.string()),
+            "detected_at": pa.array([now] * len(links), pa.timestamp("us")),
+        }
+    )
+    originals = sorted(set(links.values()))
+    copies = list(links)
+    con.register("staged_links", table)
+    try:
+        con.execute(
+            "UPDATE articles SET duplicate_of = s.duplicate_of FROM staged_links s "
+            "WHERE articles.article_id = s.article_id"
+        )
+        with id_table(con, "nd_originals", originals):
+            con.execute(
+                "UPDATE articles SET duplicate_of = NULL "
+                "WHERE article_id IN (SELECT id FROM nd_originals) AND duplicate_of IS NOT NULL"
+            )
+            con.execute(
+                "DELETE FROM article_duplicates WHERE article_id IN "
+                "(SELECT id FROM nd_originals UNION ALL SELECT article_id FROM staged_links)"
+            )
+        con.execute("INSERT INTO article_duplicates BY NAME SELECT * FROM staged_links")
+    finally:
+        con.unregister("staged_links")
+    # Claims are kept for originals only.
+    with id_table(con, "nd_copies", copies):
+        of_copies = "SELECT claim_id FROM claims WHERE article_id IN (SELECT id FROM nd_copies)"
+        con.execute(f"DELETE FROM claim_mentions WHERE claim_id IN ({of_copies})")
+        con.execute(f"DELETE FROM claim_terms WHERE claim_id IN ({of_copies})")
+        con.execute("DELETE FROM claims WHERE article_id IN (SELECT id FROM nd_copies)")
