@@ -125,6 +125,7 @@ def _claims(
     config: Config, candidates: list[dict[str, Any]], version: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from claimwire.transform.claims import extract_claims_many
+    from claimwire.transform.claims.pubdate import publication_date
     from claimwire.transform.nlp import load_nlp
 
     # Copies with the same text inside one shard are parsed once.
@@ -135,8 +136,12 @@ def _claims(
     if not unique:
         return [], []
     nlp = load_nlp(config.claims.model)
+    # Relative dates ("on Monday") need the article's date; an undated page
+    # may still carry it in its URL or dateline.
     inputs = [
-        (c["text"], c["published_at"].date() if c["published_at"] else None) for c in unique
+        (c["text"], c["published_at"].date() if c["published_at"]
+         else publication_date({"url": c["canonical_url"]}, c["text"]))
+        for c in unique
     ]
     claim_rows: list[dict[str, Any]] = []
     mention_rows: list[dict[str, Any]] = []
