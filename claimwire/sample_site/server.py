@@ -178,14 +178,20 @@ class _Server6(_Server):
 
 
 @contextmanager
-def serve_sample_site(host: str = "127.0.0.1", port: int = 0) -> Iterator[SampleSite]:
-    """Serve the site on `host:port` (port 0: a free one) until the block exits."""
+def serve_sample_site(
+    host: str = "127.0.0.1", port: int = 0, base_url: str | None = None
+) -> Iterator[SampleSite]:
+    """Serve the site on `host:port` (port 0: a free one) until the block exits.
+
+    `base_url` is the address other machines use (e.g. a container's service
+    name); by default the bound host and port.
+    """
     server_class = _Server6 if ":" in host else _Server
     handler = type("SampleSiteHandler", (_Handler,), {"resources": {}})
     server = server_class((host, port), handler)
     bound_port = server.server_address[1]
     url_host = f"[{host}]" if ":" in host else host
-    base_url = f"http://{url_host}:{bound_port}"
+    base_url = (base_url or f"http://{url_host}:{bound_port}").rstrip("/")
     handler.resources = build_resources(base_url)
     thread = threading.Thread(target=server.serve_forever, name="sample-site", daemon=True)
     thread.start()

@@ -1,0 +1,151 @@
+"""claimwire_poll: poll the feeds, fetch new items into the raw archive, load them.
+
+    choose_window, plan -> poll_shard (mapped: one task per shard of feeds) -> load -> publish
+
+`publish` emits an event on `claimwire://raw-documents` when documents landed, and
+always for a backfill run; the event schedules `claimwire_transform`. Which
+publication window a run acquires is decided once, in `choose_window` (see
+`claimwire.airflow_support.poll_window_bounds`): the nightly run takes every new item
+the feeds offer; a backfill run (`airflow backfill create --dag-id claimwire_poll ...`)
+takes exactly the items published in its data interval (walking the feeds' archives),
+and the transform then re-processes that interval. Loads are idempotent, so re-runs
+add no rows.
+
+Wiring only: the work is done by `claimwire.pipeline`, imported inside the tasks so
+parsing this file stays cheap for the DAG processor.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from claimwire.airflow_support import (
+    DAG_DEFAULT_ARGS,
+    LOAD_ARGS,
+    PLAN_ARGS,
+    POLL_SHARD_ARGS,
+    RAW_DOCUMENTS_ASSET,
+    WINDOW_EXTRA_KEY,
+    poll_window_bounds,
+)
+from claimwire.config import load_config
+
+RAW_DOCUMENTS = Asset(**RAW_DOCUMENTS_ASSET)
+
+log = logging.getLogger("claimwire.dags.poll")
+
+# Read at parse time for the schedule only; tasks re-read the config when they run.
+_SETTINGS = load_config().airflow
+
+
+@dag(
+    dag_id="claimwire_poll",
+    # A data-interval timetable: a plain cron string would give runs whose interval
+    # is empty (start == end), and backfills would then have no range to acquire.
+    schedule=CronDataIntervalTimetable(_SETTINGS.schedule, timezone="UTC"),
+    # Earliest interval a catch-up can create; `airflow backfill create` is bounded by
+    # its own --from-date.
+    start_date=datetime(2024, 10, 1, tzinfo=UTC),
+    catchup=_SETTINGS.catchup,
+    # One run at a time: the next run's plan must see the feed state the previous one
+    # loaded. (Backfill runs obey `airflow backfill create --max-active-runs` instead.)
+    max_active_runs=1,
+    default_args=DAG_DEFAULT_ARGS,
+    tags=["claimwire"],
+    doc_md=__doc__,
+)
+def claimwire_poll() -> None:
+    @task(**PLAN_ARGS)
+    def choose_window() -> dict[str, str]:
+        from claimwire.pipeline import Window
+
+        dag_run = get_current_context()["dag_run"]
+        bounds = poll_window_bounds(
+            dag_run.run_type,
+            dag_run.data_interval_start,
+            dag_run.data_interval_end,
+            datetime.now(UTC),
+        )
+        # Decided once per run, not in each shard: a shard retried hours later must
+        # acquire the same window as its siblings. {} rather than None for "no window":
+        # a task that returns None stores no XCom, and every consumer would log a miss.
+        window = Window(*bounds).to_dict() if bounds else {}
+        log.info("%s run: %s", dag_run.run_type.value, window or "every new item (live poll)")
+        return window
+
+    @task(**PLAN_ARGS)
+    def plan() -> list[str]:
+        from claimwire.pipeline import plan_poll
+
+        return plan_poll(load_config())
+
+    @task(**POLL_SHARD_ARGS)
+    def poll_shard(plan_path: str, window: dict[str, str]) -> str:
+        from claimwire import pipeline
+
+        return pipeline.poll_shard(
+            load_config(),
+            plan_path,
+            run_id=get_current_context()["run_id"],
+            window=pipeline.Window.from_dict(window),
+        )
+
+    @task(**LOAD_ARGS)
+    def load(batch_dirs: list[str], plan_paths: list[str]) -> dict[str, int]:
+        from claimwire.pipeline import load_staged
+        from claimwire.warehouse.staging import complete_batches
+
+        config = load_config()
+        # The slice fetches every shard's result in one request; iterating the lazy
+        # sequence would make one request per shard.
+        mine = batch_dirs[:]
+        # Poll batches a failed run left behind: their items already count as known in
+        # the raw archive, so no later poll fetches them again; only loading them lands
+        # those documents. Loaded first, so this run's newer feed state wins. A batch a
+        # concurrent run has staged may be loaded here early: loads are idempotent and
+        # skip batches that are gone.
+        leftovers = [b for b in complete_batches(config.staging_path, "poll") if b not in mine]
+        counts = load_staged(config, leftovers + mine, run_id=get_current_context()["run_id"])
+        for path in plan_paths[:]:
+            Path(path).unlink(missing_ok=True)
+        return counts
+
+    @task(outlets=[RAW_DOCUMENTS])
+    def publish(counts: dict[str, int], window: dict[str, str]) -> None:
+        if not counts.get("documents_new") and not window:
+            # A live poll that found nothing new: a skipped task emits no asset event,
+            # so no transform run is scheduled. A backfill run always emits one: like
+            # `claimwire backfill`, it re-processes its window even when every item was
+            # acquired before (say, after the extractor improved).
+            raise AirflowSkipException("no new raw documents")
+        context = get_current_context()
+        dag_run = context["dag_run"]
+        interval = None
+        if dag_run.data_interval_start and dag_run.data_interval_end:
+            interval = {
+                "start": dag_run.data_interval_start.isoformat(),
+                "end": dag_run.data_interval_end.isoformat(),
+            }
+        context["outlet_events"][RAW_DOCUMENTS].extra = {
+            # None: the transform takes everything pending; a window: it re-processes
+            # every document published in that range.
+            WINDOW_EXTRA_KEY: window or None,
+            "data_interval": interval,
+            "run_id": dag_run.run_id,
+            "run_type": str(dag_run.run_type.value),
+            "documents_new": counts["documents_new"],
+        }
+
+    window = choose_window()
+    # No shards (no feeds configured) skips the mapped task, and with it load and publish.
+    plans = plan()
+    batches = poll_shard.partial(window=window).expand(plan_path=plans)
+    publish(load(batches, plans), window)
+
+
+claimwire_poll()
