@@ -11,28 +11,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from claimwire.files import atomic_write
 
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class RawArchive:
@@ -46,7 +32,7 @@ class RawArchive:
         digest = sha256_hex(data)
         target = self.path_for(digest)
         if not target.exists():
-            _atomic_write(target, gzip.compress(data, compresslevel=6, mtime=0))
+            atomic_write(target, gzip.compress(data, compresslevel=6, mtime=0))
         return digest
 
     def has(self, digest: str) -> bool:
@@ -70,7 +56,7 @@ class RawArchive:
         return self.root / "urls" / key[:2] / f"{key}.json"
 
     def record_url(self, key: str, record: dict[str, Any]) -> None:
-        _atomic_write(self._url_record_path(key), json.dumps(record, sort_keys=True).encode())
+        atomic_write(self._url_record_path(key), json.dumps(record, sort_keys=True).encode())
 
     def url_record(self, key: str) -> dict[str, Any] | None:
         try:

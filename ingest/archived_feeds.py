@@ -28,13 +28,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 from urllib.parse import urljoin
 
 from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.feeds import FeedItem, FeedParseError, parse_feed
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import canonicalize_url
+from claimwire.window import Window
 
 # Relations leading to older documents, in the order they are queued.
 ARCHIVE_REL = "prev-archive"
@@ -42,16 +42,6 @@ PAGED_RELS = ("next", "previous", "prev")
 SUBSCRIPTION = "subscription"
 
 
-class _Window(Protocol):
-    """What is used of `claimwire.pipeline.Window` (not imported: it pulls in the warehouse)."""
-
-    @property
-    def start(self) -> datetime: ...
-
-    @property
-    def end(self) -> datetime: ...
-
-    def contains(self, moment: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +73,7 @@ def archive_unit(url: str) -> str:
 def walk_feed_archives(
     client: HttpClient,
     feed_url: str,
-    window: _Window,
+    window: Window,
     *,
     max_documents: int = 500,
     on_document: Callable[[ArchiveDocument], None] | None = None,
@@ -176,7 +166,7 @@ def walk_feed_archives(
     return walk
 
 
-def _new_in_window(items: list[FeedItem], window: _Window, seen: set[str]) -> list[FeedItem]:
+def _new_in_window(items: list[FeedItem], window: Window, seen: set[str]) -> list[FeedItem]:
     fresh = []
     for item in items:
         identity = item.canonical_url or item.guid

@@ -27,7 +27,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -36,6 +35,7 @@ from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import canonicalize_url
 from claimwire.transform.extract import parse_datetime
+from claimwire.window import Window
 
 # The sitemap protocol caps a file at 50 MB uncompressed; a little slack for sloppy sites.
 MAX_SITEMAP_BYTES = 64 * 1024 * 1024
@@ -44,16 +44,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?\s*$")
 
 
-class _Window(Protocol):
-    """What is used of `claimwire.pipeline.Window` (not imported: it pulls in the warehouse)."""
-
-    @property
-    def start(self) -> datetime: ...
-
-    @property
-    def end(self) -> datetime: ...
-
-    def contains(self, moment: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,7 @@ def sitemap_unit(url: str) -> str:
 def walk_sitemaps(
     client: HttpClient,
     sitemap_url: str,
-    window: _Window,
+    window: Window,
     *,
     max_documents: int = 1000,
     loose_lastmod: bool = False,
@@ -246,7 +236,7 @@ def parse_sitemap_date(value: str | None) -> datetime | None:
     return None
 
 
-def _wanted(entry: SitemapEntry, window: _Window, loose: bool) -> bool:
+def _wanted(entry: SitemapEntry, window: Window, loose: bool) -> bool:
     if window.contains(entry.published_at):
         return True
     return loose and entry.dated_by == "lastmod" and entry.published_at >= window.start

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import lxml.html
 from warcio.archiveiterator import ArchiveIterator
@@ -38,6 +38,7 @@ from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.http import sniff_html
 from claimwire.ingest.urls import canonicalize_url
 from claimwire.transform.extract import decode_html, published_time
+from claimwire.window import Window
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +51,6 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, KeyError, IndexError)
 
 
-class _Window(Protocol):
-    """What is used of `claimwire.pipeline.Window` (not imported: it pulls in the warehouse)."""
-
-    @property
-    def start(self) -> datetime: ...
-
-    @property
-    def end(self) -> datetime: ...
-
-    def contains(self, moment: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -117,7 +108,7 @@ def _is_warc_name(name: str) -> bool:
 
 def read_warc_pages(
     paths: Iterable[Path | str],
-    window: _Window,
+    window: Window,
     *,
     stats: WarcStats | None = None,
     checkpoint: BackfillCheckpoint | None = None,
@@ -167,7 +158,7 @@ class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
 
 
 def _pages_of_file(
-    handle: io.BufferedReader, path: Path, window: _Window, stats: WarcStats
+    handle: io.BufferedReader, path: Path, window: Window, stats: WarcStats
 ) -> Iterator[WarcPage]:
     try:
         iterator = _CheckedIterator(handle)
@@ -208,7 +199,7 @@ def _pages_of_file(
             yield page
 
 
-def _page_of(record: Any, window: _Window, stats: WarcStats) -> WarcPage | None:
+def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
     if record.rec_type != "response":
         stats.not_response += 1
         return None

@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Double, Integer, Table
 
+from claimwire.files import atomic_write
+
 MANIFEST = "manifest.json"
 
 
@@ -149,8 +151,4 @@ def remove_batch(batch_dir: str | Path) -> None:
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(payload, handle, default=_json_default)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(payload, default=_json_default).encode("utf-8"))
