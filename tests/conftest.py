@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +36,15 @@ def write_config(path: Path, *, db: Path, feeds: list[str], allow: list[str] | N
         lines += ["[[feeds]]", f'url = "{url}"', ""]
     path.write_text("\n".join(lines) + "\n" + extra)
     return path
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    """Query a warehouse file read-only, as a user would between runs."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import write_config
+from conftest import rows, write_config
 from newsgen import article_html, page, rss
 from servers import Reply, serve
 from warcio.statusandheaders import StatusAndHeaders
@@ -24,14 +23,6 @@ from claimwire.cli import main
 
 LOOPBACK = ["127.0.0.1/32"]
 DAY0 = datetime(2024, 9, 1, 12, 0, tzinfo=UTC)
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def titles(db: Path) -> list[str]:

@@ -7,24 +7,14 @@ from __future__ import annotations
 import resource
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import duckdb
-from conftest import write_config
+from conftest import rows, write_config
 from newsgen import page, rss
 from servers import Reply, drip, endless, gzip_stream, redirect, serve
 
 from claimwire.cli import main
 
 DAY0 = datetime(2024, 10, 1, 9, 0, tzinfo=UTC)
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def zeros(total: int):

@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import write_config
+from conftest import rows, write_config
 from servers import Reply, redirect, serve
 
 from claimwire.cli import main
@@ -18,14 +17,6 @@ from claimwire.pipeline import run_ingest
 from claimwire.sample_site import serve_sample_site
 
 LOOPBACK = ["127.0.0.1/32"]
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def count(db: Path, table: str) -> int:
