@@ -6,6 +6,8 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from claimwire.sample_site import sample_articles
 from claimwire.sample_site.catalog import OFFLINE_BASE_URL, SampleArticle, article_parts
@@ -205,3 +207,19 @@ def test_canonical_url_is_absolute_or_none() -> None:
         '<html><head><meta property="og:url" content="https://news.example/og"></head>'
     )
     assert canonical_url(og) == "https://news.example/og"
+
+
+# Property test: whatever bytes arrive, extraction answers with a result.
+
+_HTML_BITS = st.sampled_from([
+    b"<html>", b"</html>", b"<body>", b"<p>", b"</p>", b"<article>", b"<meta charset='x'>",
+    b"<script>", b"<!--", b"-->", b"<div>", b"\xff\xfe", b"\x00", b"&#0;", b"&amp;", b"<title>",
+    b"Words of an article body. ", b"<link rel=canonical href='::'>",
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=2000), st.lists(_HTML_BITS, max_size=60).map(b"".join)))
+def test_extract_article_never_raises(data: bytes) -> None:
+    result = extract_article(data, "https://example.com/a")
+    assert result.error is not None or isinstance(result.text, str)
