@@ -44,6 +44,7 @@ from claimwire.window import Window
 MAX_SHARDS = 1000  # below Airflow's max_map_length (1024)
 TRANSFORM_SHARD_SIZE = 200
 MIN_PARALLEL_DOCUMENTS = 40
+WARM_POOL_MIN_FEEDS = 10
 
 
 def new_run_id(prefix: str = "cli") -> str:
@@ -352,8 +353,40 @@ def _sum_info(batches: list[str]) -> dict[str, int]:
     return totals
 
 
+def _warm_worker(model: str) -> None:
+    from claimwire.transform.documents import extractor_version
+    from claimwire.transform.nlp import load_nlp
+
+    extractor_version()
+    load_nlp(model)
+
+
+def transform_pool(config: Config) -> ProcessPoolExecutor:
+    """Worker processes for the transform stage, already holding the spaCy model.
+
+    Started before polling, their start-up (about a second each: a fresh
+    interpreter and the model) overlaps the network-bound poll. Fresh
+    interpreters (forkserver) because forking a process that holds HTTP
+    threads is unsafe.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=config.worker_count,
+        mp_context=get_context("forkserver"),
+        initializer=_warm_worker,
+        initargs=(config.claims.model,),
+    )
+    # Submitting no-ops makes the executor start every worker now.
+    for _ in range(config.worker_count):
+        pool.submit(int)
+    return pool
+
+
 def _transform_in_workers(
-    config: Config, plans: list[str], run_id: str, progress: Callable[[int], None] | None
+    config: Config,
+    plans: list[str],
+    run_id: str,
+    progress: Callable[[int], None] | None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[str]:
     workers = min(config.worker_count, len(plans))
     if workers <= 1:
@@ -363,8 +396,9 @@ def _transform_in_workers(
             if progress:
                 progress(1)
         return out
-    # Fresh interpreters: forking a process that holds HTTP threads is unsafe.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+    own_pool = pool is None
+    pool = pool or transform_pool(config)
+    try:
         futures = [pool.submit(transform_shard, config, plan, run_id=run_id) for plan in plans]
         out = []
         for future in futures:
@@ -372,6 +406,9 @@ def _transform_in_workers(
             if progress:
                 progress(1)
         return out
+    finally:
+        if own_pool:
+            pool.shutdown()
 
 
 class NoFeedsError(RuntimeError):
@@ -401,6 +438,28 @@ def run_ingest(
     if leftovers:
         say(f"found {len(leftovers)} staged batch(es) from an interrupted run; loading them too")
     plans = plan_poll(config, feed_urls=feed_urls)
+    # Enough feeds to expect more documents than one process should handle:
+    # warm the workers while the network is busy.
+    pool = transform_pool(config) if (
+        config.worker_count > 1 and len(states) >= WARM_POOL_MIN_FEEDS) else None
+    try:
+        return _finish_ingest(config, summary, states, plans, leftovers, window, say, kind, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _finish_ingest(
+    config: Config,
+    summary: RunSummary,
+    states: list[dict[str, Any]],
+    plans: list[str],
+    leftovers: list[str],
+    window: Window | None,
+    say: Callable[[str], None],
+    kind: str,
+    pool: ProcessPoolExecutor | None,
+) -> RunSummary:
     done = 0
 
     def on_feed(url: str, result: str) -> None:
@@ -432,7 +491,8 @@ def run_ingest(
         finished += n
         say(f"[transform {finished}/{len(transform_plans)} shards]")
 
-    transform_batches = _transform_in_workers(config, transform_plans, summary.run_id, on_shard)
+    transform_batches = _transform_in_workers(
+        config, transform_plans, summary.run_id, on_shard, pool)
     summary.counts.update(_sum_info(transform_batches))
     transform_leftovers = [b for b in leftovers if b not in poll_leftovers]
     loaded = load_staged(config, transform_leftovers + transform_batches, run_id=summary.run_id)

@@ -1,0 +1,78 @@
+"""Measurements that need a fresh interpreter (`python -m bench.child ...`).
+
+A cold process pays what a real run pays (spaCy model load, imports in the
+workers), and its process tree holds nothing but the measured work.
+The answer is one JSON line on stdout.
+
+    python -m bench.child transform ROOT WORKERS [PER_WORKER]  # transform stage only
+    python -m bench.child transform-load ROOT [SKIP_HOOKS]  # transform + load (memory)
+
+The optional arguments are experiments, not the shipped behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.stages import bench_config, drop_batches, transform_stage, with_workers
+from claimwire import pipeline
+from claimwire.config import Config
+
+
+def main(argv: list[str]) -> int:
+    command, root = argv[0], Path(argv[1])
+    config = bench_config(root)
+    if command == "transform":
+        config = with_workers(config, int(argv[2]))
+        if len(argv) > 3:
+            _shards_per_worker(int(argv[3]))
+        seconds, batches = transform_stage(config)
+        drop_batches(batches)
+        answer = {"seconds": seconds, "batches": len(batches)}
+    elif command == "transform-load":
+        if len(argv) > 2:
+            _without_hooks(argv[2].split(","))
+        start = time.perf_counter()
+        seconds, batches = transform_stage(config)
+        # On stderr, so a run stopped during the load still shows how far it got.
+        print(f"  [child] transform stage finished in {seconds:.1f} s; loading", file=sys.stderr,
+              flush=True)
+        counts = pipeline.load_staged(config, batches, run_id="bench-memory")
+        answer = {"seconds": time.perf_counter() - start, "batches": len(batches),
+                  "articles_loaded": counts.get("articles_loaded", 0),
+                  "claims_loaded": counts.get("claims_loaded", 0)}
+    else:
+        print(f"unknown command {command!r}", file=sys.stderr)
+        return 2
+    print(json.dumps(answer))
+    return 0
+
+
+def _without_hooks(names: list[str]) -> None:
+    """Experiment (not the shipped behaviour): load without the named post-load hooks."""
+    from claimwire.warehouse import load
+
+    load.POST_LOAD_HOOKS[:] = [h for h in load.POST_LOAD_HOOKS if h.__name__ not in names]
+
+
+def _shards_per_worker(count: int) -> None:
+    """Experiment (not the shipped behaviour): plan `count` shards per worker
+    instead of one, so a worker that finishes early takes another shard."""
+    import math
+
+    def shard_size(config: Config, window: object) -> int:
+        pending = pipeline._read_rows(
+            config, "SELECT count(*) AS n FROM documents WHERE status = 'pending'"
+        )
+        total = pending[0]["n"] if pending else 0
+        return max(1, min(pipeline.TRANSFORM_SHARD_SIZE,
+                          math.ceil(total / (config.worker_count * count))))
+
+    pipeline._transform_shard_size = shard_size  # type: ignore[assignment]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
