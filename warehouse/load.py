@@ -155,11 +155,62 @@ def resolve_articles(
     return to_write, url_rows, merged
 
 
+TRANSFORM_TABLES = ("articles", "claims", "claim_mentions", "doc_status")
+
+
+def combine_transform_batches(batch_dirs: list[str]) -> dict[str, pa.Table]:
+    """All transform batches of one load as one set of tables, resolved and
+    inserted once (per-batch statements cost more than the rows).
+
+    A document processed in two batches (a leftover and a re-run) keeps the
+    later batch's rows; one article reached from two documents keeps one row.
+    """
+    loaded = [{name: read_table(d, name) for name in TRANSFORM_TABLES} for d in batch_dirs]
+    last_batch_of_doc: dict[str, int] = {}
+    for index, tables in enumerate(loaded):
+        for name in ("doc_status", "articles"):
+            if tables[name] is not None:
+                for doc_id in tables[name].column("doc_id").to_pylist():
+                    last_batch_of_doc[doc_id] = index
+    parts: dict[str, list[pa.Table]] = {name: [] for name in TRANSFORM_TABLES}
+    for index, tables in enumerate(loaded):
+        mine = pa.array([d for d, i in last_batch_of_doc.items() if i == index], pa.string())
+        status, articles = tables["doc_status"], tables["articles"]
+        if status is not None:
+            parts["doc_status"].append(status.filter(pc.is_in(status["doc_id"], value_set=mine)))
+        if articles is None:
+            continue
+        articles = articles.filter(pc.is_in(articles["doc_id"], value_set=mine))
+        parts["articles"].append(articles)
+        claims, mentions = tables["claims"], tables["claim_mentions"]
+        if claims is not None:
+            claims = claims.filter(pc.is_in(claims["article_id"],
+                                            value_set=articles["article_id"]))
+            parts["claims"].append(claims)
+            if mentions is not None:
+                parts["claim_mentions"].append(
+                    mentions.filter(pc.is_in(mentions["claim_id"], value_set=claims["claim_id"])))
+    combined = {name: pa.concat_tables(t, promote_options="default")
+                for name, t in parts.items() if t}
+    if "articles" in combined:
+        # The same article from two documents: the last candidate stands.
+        articles = combined["articles"]
+        keep = {aid: i for i, aid in enumerate(articles.column("article_id").to_pylist())}
+        combined["articles"] = articles.take(pa.array(sorted(keep.values()), pa.int64()))
+    for name, key in (("claims", ["claim_id"]), ("claim_mentions", ["claim_id", "seq"])):
+        if name in combined:
+            table = combined[name]
+            keys = list(zip(*(table.column(k).to_pylist() for k in key), strict=True))
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            combined[name] = table.take(pa.array(sorted(first.values()), pa.int64()))
+    return combined
+
+
 def load_transform_batch(
-    con: duckdb.DuckDBPyConnection, batch_dir: str, counts: LoadCounts
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], counts: LoadCounts
 ) -> list[str]:
-    staged = read_table(batch_dir, "articles")
-    status = read_table(batch_dir, "doc_status")
+    staged = tables.get("articles")
+    status = tables.get("doc_status")
     written_ids: list[str] = []
     if staged is not None and staged.num_rows:
         candidates = staged.to_pylist()
@@ -189,8 +240,8 @@ def load_transform_batch(
                 )
                 con.execute(f"DELETE FROM claims WHERE article_id IN (SELECT id FROM {name})")
         _insert(con, "article_urls", rows_to_arrow(schema.article_urls, url_rows))
-        claims = read_table(batch_dir, "claims")
-        mentions = read_table(batch_dir, "claim_mentions")
+        claims = tables.get("claims")
+        mentions = tables.get("claim_mentions")
         if claims is not None and claims.num_rows and written_ids:
             keep = pa.array(written_ids)
             claims = claims.filter(pc.is_in(claims["article_id"], value_set=keep))
@@ -218,6 +269,7 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
     """Load complete batches in one transaction; incomplete ones are skipped."""
     counts = LoadCounts()
     written: list[str] = []
+    transform_dirs: list[str] = []
     con.execute("BEGIN TRANSACTION")
     try:
         for batch_dir in batch_dirs:
@@ -228,10 +280,13 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
             if manifest["kind"] == "poll":
                 load_poll_batch(con, batch_dir, counts)
             elif manifest["kind"] == "transform":
-                written += load_transform_batch(con, batch_dir, counts)
+                transform_dirs.append(batch_dir)
             elif manifest["kind"] == "run":
                 _insert(con, "runs", read_table(batch_dir, "runs"), mode="REPLACE")
             counts.add("batches", 1)
+        if transform_dirs:
+            written = load_transform_batch(
+                con, combine_transform_batches(transform_dirs), counts)
         for hook in POST_LOAD_HOOKS:
             hook(con, written, counts)
         failpoint("load_in_transaction")
