@@ -20,6 +20,18 @@ TOP_TERMS = 30
 MIN_OVERLAP = 0.25
 MIN_SHARED = 5
 WINDOW = timedelta(days=7)
+# Candidate pairs are found through shared stems, skipping the stems held by
+# more than max(COMMON_TERM_MIN, COMMON_TERM_SHARE * n) of the n stored
+# articles: a stem that common ("government", "minister") would pair nearly
+# every article with every other, the pairs growing with the square of the
+# warehouse. Articles of one story share their rarer names and places too,
+# so a story is still found; a pair sharing nothing but common stems is not
+# compared. Below 5,000 articles the limit is 50, so the small warehouses of
+# the tests and the demo skip nothing a story of up to 50 articles needs.
+COMMON_TERM_MIN = 50
+COMMON_TERM_SHARE = 0.01
+# New articles are paired against the warehouse this many at a time.
+CHUNK = 1000
 
 
 def story_terms(title: str | None, text: str | None, top: int = TOP_TERMS) -> dict[str, int]:
@@ -45,6 +57,11 @@ def same_story(
     shared: int, size_a: int, size_b: int, when_a: datetime | None, when_b: datetime | None
 ) -> bool:
     return overlap(shared, size_a, size_b) >= MIN_OVERLAP and close_in_time(when_a, when_b)
+
+
+def common_term_limit(n_articles: int) -> int:
+    """Stems held by more than this many of `n_articles` propose no candidate pairs."""
+    return max(COMMON_TERM_MIN, int(n_articles * COMMON_TERM_SHARE))
 
 
 def story_id(founding_article_id: str) -> str:

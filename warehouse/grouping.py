@@ -3,12 +3,16 @@
 Both are incremental: a load places its own articles and claims among the
 groups already stored, through term posting lists (`article_terms`,
 `claim_terms`) joined in SQL, so nothing is recomputed for older rows.
+Candidate pairs are found only through terms that are not very common
+(`stories.COMMON_TERM_*`, `clusters.COMMON_TERM_*`), then checked on all
+their terms, so the work grows with the load and not with its square.
 Copies (near or exact duplicates) take their original's story and have no
 claims to cluster.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -71,6 +75,87 @@ def _place_originals(con: duckdb.DuckDBPyConnection, new: dict[str, tuple[Any, .
         return _link_stories(con, new, ids)
 
 
+def _rare_terms(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, name: str, limit: Callable[[int], int]
+) -> None:
+    """Create temp table `name` of the terms of `table` that propose candidate pairs:
+    those held by at most `limit(n)` of its n distinct `key`s (articles or
+    claims). Very common terms would pair nearly every row with every other."""
+    total = con.execute(f"SELECT count(DISTINCT {key}) FROM {table}").fetchone()[0]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT term FROM {table} "
+        "GROUP BY term HAVING count(*) <= ?",
+        [limit(total)],
+    )
+
+
+def _story_pairs(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[tuple[Any, ...]]:
+    """(a, b, shared, size_a, size_b, when_b, story_b) for new `a` and any `b` that
+    may be in one story with it: sharing a rare term, in the time window, with
+    enough shared terms in all. Done a chunk of new articles at a time."""
+    _rare_terms(con, "article_terms", "article_id", "st_rare", stories.common_term_limit)
+    window = int(stories.WINDOW.total_seconds())
+    out: list[tuple[Any, ...]] = []
+    try:
+        for start in range(0, len(ids), stories.CHUNK):
+            with id_table(con, "st_chunk", ids[start : start + stories.CHUNK]):
+                out += con.execute(
+                    """
+                    -- MATERIALIZED fences keep the planner from joining
+                    -- article_terms with itself on term alone (the old
+                    -- quadratic self-join) before the candidates narrow it.
+                    WITH dated AS (
+                        SELECT article_id, story_id,
+                               coalesce(published_at, first_seen_at) AS t
+                        FROM articles WHERE duplicate_of IS NULL
+                    ),
+                    cand AS MATERIALIZED (
+                        SELECT DISTINCT n.article_id AS a, o.article_id AS b
+                        FROM article_terms n
+                        JOIN st_rare r ON r.term = n.term
+                        JOIN article_terms o ON o.term = n.term AND o.article_id <> n.article_id
+                        WHERE n.article_id IN (SELECT id FROM st_chunk)
+                    ),
+                    near AS MATERIALIZED (
+                        SELECT c.a, c.b, db.t AS when_b, db.story_id AS story_b
+                        FROM cand c
+                        JOIN dated da ON da.article_id = c.a
+                        JOIN dated db ON db.article_id = c.b
+                        WHERE da.t IS NULL OR db.t IS NULL
+                           OR abs(epoch(da.t) - epoch(db.t)) <= ?
+                    ),
+                    near_terms AS MATERIALIZED (
+                        SELECT c.a, c.b, x.term FROM near c
+                        JOIN article_terms x ON x.article_id = c.a
+                    ),
+                    shared AS (
+                        SELECT c.a, c.b, count(*) AS shared
+                        FROM near_terms c
+                        JOIN article_terms y ON y.article_id = c.b AND y.term = c.term
+                        GROUP BY ALL
+                        HAVING count(*) >= ?
+                    ),
+                    sizes AS (
+                        SELECT article_id, count(*) AS size FROM article_terms
+                        WHERE article_id IN (SELECT a FROM shared)
+                           OR article_id IN (SELECT b FROM shared)
+                        GROUP BY ALL
+                    )
+                    SELECT s.a, s.b, s.shared, sa.size, sb.size, n.when_b, n.story_b
+                    FROM shared s
+                    JOIN near n ON n.a = s.a AND n.b = s.b
+                    JOIN sizes sa ON sa.article_id = s.a
+                    JOIN sizes sb ON sb.article_id = s.b
+                    -- same_story() decides; this only drops clear misses early
+                    WHERE s.shared >= ? * least(sa.size, sb.size) - 1e-9
+                    """,
+                    [window, stories.MIN_SHARED, stories.MIN_OVERLAP],
+                ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS st_rare")
+    return out
+
+
 def _link_stories(
     con: duckdb.DuckDBPyConnection, new: dict[str, tuple[Any, ...]], ids: list[str]
 ) -> int:
@@ -87,30 +172,7 @@ def _link_stories(
             }
         ),
     )
-    pairs = con.execute(
-        """
-        WITH shared AS (
-            SELECT n.article_id AS a, o.article_id AS b, count(*) AS shared
-            FROM article_terms n
-            JOIN article_terms o ON o.term = n.term AND o.article_id <> n.article_id
-            WHERE n.article_id IN (SELECT id FROM st_new)
-            GROUP BY ALL
-            HAVING count(*) >= ?
-        ),
-        sizes AS (
-            SELECT article_id, count(*) AS size FROM article_terms
-            WHERE article_id IN (SELECT b FROM shared) OR article_id IN (SELECT id FROM st_new)
-            GROUP BY ALL
-        )
-        SELECT s.a, s.b, s.shared, sa.size, sb.size,
-               coalesce(ab.published_at, ab.first_seen_at), ab.story_id
-        FROM shared s
-        JOIN sizes sa ON sa.article_id = s.a
-        JOIN sizes sb ON sb.article_id = s.b
-        JOIN articles ab ON ab.article_id = s.b
-        """,
-        [stories.MIN_SHARED],
-    ).fetchall()
+    pairs = _story_pairs(con, ids)
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -217,31 +279,47 @@ def _cluster(
             }
         ),
     )
-    stored = con.execute(
-        """
-        WITH near AS (
-            SELECT o.claim_id
-            FROM claim_terms n JOIN claim_terms o ON o.term = n.term
-            WHERE n.claim_id IN (SELECT id FROM cl_new) AND o.claim_id <> n.claim_id
-            GROUP BY n.claim_id, o.claim_id
-            HAVING count(*) >= ?
-        ),
-        touched AS (
-            SELECT DISTINCT c.claim_cluster_id AS cluster_id
-            FROM near JOIN claims c USING (claim_id)
-            WHERE c.claim_cluster_id IS NOT NULL
-        )
-        SELECT c.claim_id, c.claim_cluster_id,
-               coalesce(c.claimed_on, CAST(a.published_at AS DATE)),
-               list(t.term) FILTER (WHERE t.term IS NOT NULL)
-        FROM claims c
-        JOIN touched k ON k.cluster_id = c.claim_cluster_id
-        JOIN articles a ON a.article_id = c.article_id
-        LEFT JOIN claim_terms t ON t.claim_id = c.claim_id
-        GROUP BY ALL
-        """,
-        [clusters.MIN_SHARED],
-    ).fetchall()
+    _rare_terms(con, "claim_terms", "claim_id", "cl_rare", clusters.common_term_limit)
+    try:
+        stored = con.execute(
+            """
+            -- MATERIALIZED fences keep the planner from joining claim_terms
+            -- with itself on term alone before the candidates narrow it.
+            WITH cand AS MATERIALIZED (
+                SELECT DISTINCT n.claim_id AS a, o.claim_id AS b
+                FROM claim_terms n
+                JOIN cl_rare r ON r.term = n.term
+                JOIN claim_terms o ON o.term = n.term AND o.claim_id <> n.claim_id
+                JOIN claims c ON c.claim_id = o.claim_id
+                WHERE n.claim_id IN (SELECT id FROM cl_new) AND c.claim_cluster_id IS NOT NULL
+            ),
+            cand_terms AS MATERIALIZED (
+                SELECT c.a, c.b, x.term FROM cand c JOIN claim_terms x ON x.claim_id = c.a
+            ),
+            near AS (
+                SELECT c.b AS claim_id
+                FROM cand_terms c
+                JOIN claim_terms y ON y.claim_id = c.b AND y.term = c.term
+                GROUP BY c.a, c.b
+                HAVING count(*) >= ?
+            ),
+            touched AS (
+                SELECT DISTINCT c.claim_cluster_id AS cluster_id
+                FROM near JOIN claims c USING (claim_id)
+            )
+            SELECT c.claim_id, c.claim_cluster_id,
+                   coalesce(c.claimed_on, CAST(a.published_at AS DATE)),
+                   list(t.term) FILTER (WHERE t.term IS NOT NULL)
+            FROM claims c
+            JOIN touched k ON k.cluster_id = c.claim_cluster_id
+            JOIN articles a ON a.article_id = c.article_id
+            LEFT JOIN claim_terms t ON t.claim_id = c.claim_id
+            GROUP BY ALL
+            """,
+            [clusters.MIN_SHARED],
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS cl_rare")
     items = [
         clusters.ClaimItem(cid, new_terms[cid], (day or date.max,), None) for cid, _, day in rows
     ]
