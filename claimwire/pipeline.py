@@ -45,6 +45,8 @@ MAX_SHARDS = 1000  # below Airflow's max_map_length (1024)
 TRANSFORM_SHARD_SIZE = 200
 MIN_PARALLEL_DOCUMENTS = 40
 WARM_POOL_MIN_FEEDS = 10
+SHARDS_PER_WORKER_LIFE = 6
+LOAD_GROUP_ARTICLES = 2000
 
 
 def new_run_id(prefix: str = "cli") -> str:
@@ -313,12 +315,34 @@ def load_staged(config: Config, batch_dirs: list[str], *, run_id: str) -> dict[s
     """The only writer: merge staged batches into the warehouse in one transaction."""
     batch_dirs = [b for b in batch_dirs if b]
     dedup_hooks.configure(config.dedup)
+    counts: dict[str, int] = {}
     with open_warehouse(config.warehouse_path) as con:
-        counts = load_batches(con, batch_dirs)
+        for group in _load_groups(batch_dirs):
+            for key, value in load_batches(con, group).items():
+                counts[key] = counts.get(key, 0) + value
     failpoint("load_committed")
     for batch in batch_dirs:
         remove_batch(batch)
     return counts
+
+
+def _load_groups(batch_dirs: list[str]) -> list[list[str]]:
+    """Batches in groups of at most LOAD_GROUP_ARTICLES staged articles.
+
+    Each group is one transaction: memory stays bounded on a large backlog,
+    and as every load is idempotent, a crash between groups only means the
+    loaded groups' batches are loaded again, to the same rows.
+    """
+    groups: list[list[str]] = [[]]
+    size = 0
+    for batch in batch_dirs:
+        rows = ((read_manifest(batch) or {}).get("rows") or {}).get("articles", 0)
+        if groups[-1] and size + rows > LOAD_GROUP_ARTICLES:
+            groups.append([])
+            size = 0
+        groups[-1].append(batch)
+        size += rows
+    return [g for g in groups if g]
 
 
 def record_run(config: Config, run: dict[str, Any]) -> None:
@@ -396,19 +420,25 @@ def _transform_in_workers(
             if progress:
                 progress(1)
         return out
-    own_pool = pool is None
-    pool = pool or transform_pool(config)
-    try:
-        futures = [pool.submit(transform_shard, config, plan, run_id=run_id) for plan in plans]
-        out = []
-        for future in futures:
-            out.append(future.result())
-            if progress:
-                progress(1)
-        return out
-    finally:
-        if own_pool:
-            pool.shutdown()
+    # spaCy's string store only grows, so workers are replaced after a few
+    # shards each: a long run's memory stays flat. (max_tasks_per_child can
+    # hang on Python 3.11, so the pool itself is renewed.)
+    chunk = workers * SHARDS_PER_WORKER_LIFE
+    out: list[str] = []
+    for first in range(0, len(plans), chunk):
+        current = pool if (first == 0 and pool is not None) else transform_pool(config)
+        try:
+            futures = [current.submit(transform_shard, config, plan, run_id=run_id)
+                       for plan in plans[first : first + chunk]]
+            for future in futures:
+                out.append(future.result())
+                if progress:
+                    progress(1)
+        finally:
+            # The caller's warm pool too: its workers have done their share.
+            if current is not pool or first + chunk < len(plans):
+                current.shutdown()
+    return out
 
 
 class NoFeedsError(RuntimeError):

@@ -29,6 +29,9 @@ class WarehouseError(RuntimeError):
 
 
 LOCK_WAIT_SECONDS = 60.0
+# DuckDB would take 80% of the machine's memory for its buffers; loads and
+# queries spill to disk past this instead, so a nightly run stays bounded.
+MEMORY_LIMIT = "1GB"
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -57,7 +60,9 @@ def connect(
     told = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(
+                str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT}
+            )
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
