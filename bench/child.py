@@ -19,7 +19,6 @@ from pathlib import Path
 
 from bench.stages import bench_config, drop_batches, transform_stage, with_workers
 from claimwire import pipeline
-from claimwire.config import Config
 
 
 def main(argv: list[str]) -> int:
@@ -63,15 +62,10 @@ def _shards_per_worker(count: int) -> None:
     instead of one, so a worker that finishes early takes another shard."""
     import math
 
-    def shard_size(config: Config, window: object) -> int:
-        pending = pipeline._read_rows(
-            config, "SELECT count(*) AS n FROM documents WHERE status = 'pending'"
-        )
-        total = pending[0]["n"] if pending else 0
-        return max(1, min(pipeline.TRANSFORM_SHARD_SIZE,
-                          math.ceil(total / (config.worker_count * count))))
+    def shard_size(total: int, workers: int) -> int:
+        return max(1, min(pipeline.TRANSFORM_SHARD_SIZE, math.ceil(total / (workers * count))))
 
-    pipeline._transform_shard_size = shard_size  # type: ignore[assignment]
+    pipeline.transform_shard_size = shard_size  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

@@ -73,9 +73,7 @@ def transform_stage(config: Config, run_id: str = "bench") -> tuple[float, list[
         pipeline._warm_worker(config.claims.model)
     try:
         start = time.perf_counter()
-        plans = pipeline.plan_transform(
-            config, shard_size=pipeline._transform_shard_size(config, None)
-        )
+        plans = pipeline.plan_transform(config)
         batches = pipeline._transform_in_workers(config, plans, run_id, None, pool)
         elapsed = time.perf_counter() - start
     finally:

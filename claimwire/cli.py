@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
+
+import duckdb
 
 from claimwire import __version__
 from claimwire.config import Config, ConfigError, load_config
@@ -33,6 +36,18 @@ def _config(args: argparse.Namespace) -> Config:
     if getattr(args, "allow_network", None):
         config = config.with_extra_networks(args.allow_network)
     return config
+
+
+@contextlib.contextmanager
+def _reading(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, read-only; waits (saying so) while a load holds the lock."""
+    from claimwire.warehouse.db import connect
+
+    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def _print_summary(summary: object) -> None:
@@ -94,7 +109,6 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_export_warc(args: argparse.Namespace) -> int:
     from claimwire.ingest.archive import RawArchive
     from claimwire.ingest.warc import export_warc
-    from claimwire.warehouse.db import connect
 
     config = _config(args)
     where, params = "raw_sha256 IS NOT NULL", []
@@ -104,53 +118,40 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
     if args.date_to:
         where += " AND CAST(coalesce(published_at, fetched_at) AS DATE) <= ?"
         params.append(args.date_to)
-    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
-    try:
+    with _reading(config) as con:
         cursor = con.execute(
             "SELECT coalesce(final_url, url) AS url, raw_sha256, fetched_at, content_type "
             f"FROM documents WHERE {where} ORDER BY fetched_at", params)
         names = [d[0] for d in cursor.description]
         documents = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        con.close()
     written = export_warc(RawArchive(config.raw_archive_dir), documents, Path(args.out))
     print(f"wrote {written} response record(s) to {args.out}")
     return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
-
-    from claimwire.warehouse.db import connect
-
     config = _config(args)
-    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
-    try:
-        cursor = con.execute(args.query)
-        if cursor.description is None:
-            return 0
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-    except duckdb.Error as exc:
-        raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from exc
-    finally:
-        con.close()
+    with _reading(config) as con:
+        try:
+            cursor = con.execute(args.query)
+            if cursor.description is None:
+                return 0
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        except duckdb.Error as exc:
+            raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from exc
     print(format_rows(columns, rows, args.format, max_width=None if args.full else 60))
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from claimwire.warehouse.db import connect
     from claimwire.warehouse.queries import feed_status, last_runs, table_counts
 
     config = _config(args)
-    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
-    try:
+    with _reading(config) as con:
         counts = table_counts(con)
         feeds = feed_status(con)
         runs = last_runs(con)
-    finally:
-        con.close()
     print(f"warehouse {config.warehouse_path}")
     print("  " + ", ".join(f"{name} {n}" for name, n in counts.items()))
     print("\nfeeds")
@@ -201,33 +202,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from claimwire.warehouse.db import connect
     from claimwire.warehouse.queries import ClaimFilter, find_claims
 
     config = _config(args)
     wanted = ClaimFilter(speaker=args.speaker, stance=args.stance, since=args.since,
                          until=args.until, text=args.text, limit=args.limit)
-    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
-    try:
+    with _reading(config) as con:
         columns, rows = find_claims(con, wanted)
-    finally:
-        con.close()
     print(format_rows(columns, rows, args.format, max_width=None if args.full else 70))
     return 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from claimwire.warehouse.db import connect
     from claimwire.warehouse.search import SearchUnavailable, search_articles
 
     config = _config(args)
-    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
-    try:
-        hits = search_articles(con, args.query, limit=args.limit)
-    except SearchUnavailable as exc:
-        raise UsageError(str(exc)) from exc
-    finally:
-        con.close()
+    with _reading(config) as con:
+        try:
+            hits = search_articles(con, args.query, limit=args.limit)
+        except SearchUnavailable as exc:
+            raise UsageError(str(exc)) from exc
     if not hits:
         print(f"no articles match {args.query!r}")
         return 0

@@ -120,10 +120,16 @@ def _follow_moves(url: str, stored: dict[str, dict[str, Any]]) -> str:
 
 
 def plan_poll(
-    config: Config, *, feed_urls: list[str] | None = None, shard_size: int | None = None
+    config: Config,
+    *,
+    feed_urls: list[str] | None = None,
+    shard_size: int | None = None,
+    states: list[dict[str, Any]] | None = None,
 ) -> list[str]:
-    """Read feeds and their poll state; write one plan file per shard; return their paths."""
-    states = feed_states(config, feed_urls)
+    """Read feeds and their poll state (unless given); write one plan file per
+    shard; return their paths."""
+    if states is None:
+        states = feed_states(config, feed_urls)
     return _write_plans(
         config, "poll", "feeds", _shard(states, shard_size or config.airflow.feeds_per_shard)
     )
@@ -192,13 +198,7 @@ def poll_shard(
                 info[key] += 1
             for item in outcome.items:
                 info["items_seen"] += 1
-                items_rows.append({
-                    "item_id": item_id(outcome.feed_url, item.guid),
-                    "feed_url": outcome.feed_url, "guid": item.guid, "link": item.link,
-                    "canonical_url": item.canonical_url, "title": item.title,
-                    "published_at": item.published_at, "summary": item.summary,
-                    "author": item.author, "first_seen_at": seen_now,
-                })
+                items_rows.append(_item_row(outcome.feed_url, item, seen_now))
                 if not is_known(archive, outcome.feed_url, item):
                     new_items.append((outcome.feed_url, item))
             state_count = len(outcome.items)
@@ -213,10 +213,26 @@ def poll_shard(
     for state in states:
         state.setdefault("consecutive_failures", 0)
         state.setdefault("disabled", False)
+    return _write_poll_batch(config, run_id, archive, feeds=states, items=items_rows,
+                             fetches=fetch_rows, fetched=fetched, info=info)
+
+
+def _write_poll_batch(
+    config: Config,
+    run_id: str,
+    archive: RawArchive,
+    *,
+    feeds: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    fetches: list[dict[str, Any]],
+    fetched: Any,
+    info: dict[str, int],
+) -> str:
+    """Stage what a poll acquired, then mark its items known in the archive."""
     writer = BatchWriter(config.staging_path, "poll", run_id)
-    writer.add("feeds", rows_to_arrow(schema.feeds, states))
-    writer.add("feed_items", rows_to_arrow(schema.feed_items, items_rows))
-    writer.add("fetches", rows_to_arrow(schema.fetches, fetch_rows + fetched.fetches))
+    writer.add("feeds", rows_to_arrow(schema.feeds, feeds))
+    writer.add("feed_items", rows_to_arrow(schema.feed_items, items))
+    writer.add("fetches", rows_to_arrow(schema.fetches, fetches + fetched.fetches))
     writer.add("documents", rows_to_arrow(schema.documents, fetched.documents))
     writer.info = info
     batch = writer.write()
@@ -289,8 +305,8 @@ def plan_transform(
         for name in _DOC_TIMES:
             if isinstance(row.get(name), datetime):
                 row[name] = row[name].isoformat()
-    return _write_plans(config, "transform", "documents",
-                        _shard(rows, shard_size or TRANSFORM_SHARD_SIZE))
+    size = shard_size or transform_shard_size(len(rows), config.worker_count)
+    return _write_plans(config, "transform", "documents", _shard(rows, size))
 
 
 def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
@@ -311,9 +327,21 @@ def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
 # ---------------------------------------------------------------- loading
 
 
-def load_staged(config: Config, batch_dirs: list[str], *, run_id: str) -> dict[str, int]:
-    """The only writer: merge staged batches into the warehouse in one transaction."""
+def load_staged(
+    config: Config, batch_dirs: list[str], *, run_id: str, leftovers: str | None = None
+) -> dict[str, int]:
+    """The only writer: merge staged batches into the warehouse.
+
+    `leftovers` ("poll", "transform" or "all") also loads, first, the complete
+    batches of that kind an interrupted run left in the staging area: their
+    items already count as known, so only loading them lands their documents.
+    A batch a concurrent run staged may be loaded early: loads are idempotent
+    and skip batches that are gone.
+    """
     batch_dirs = [b for b in batch_dirs if b]
+    if leftovers:
+        batch_dirs = [b for b in _leftover_batches(config, leftovers) if b not in batch_dirs] \
+            + batch_dirs
     dedup_hooks.configure(config.dedup)
     counts: dict[str, int] = {}
     with open_warehouse(config.warehouse_path) as con:
@@ -324,6 +352,16 @@ def load_staged(config: Config, batch_dirs: list[str], *, run_id: str) -> dict[s
     for batch in batch_dirs:
         remove_batch(batch)
     return counts
+
+
+def _leftover_batches(config: Config, kind: str) -> list[str]:
+    found = complete_batches(config.staging_path)
+    if kind == "all":
+        return found
+    # Run records travel with the poll side: they only ever come last in a run.
+    poll_side = kind != "transform"
+    return [b for b in found
+            if ((read_manifest(b) or {}).get("kind") != "transform") == poll_side]
 
 
 def _load_groups(batch_dirs: list[str]) -> list[list[str]]:
@@ -464,16 +502,16 @@ def run_ingest(
             "no feeds to poll: add [[feeds]] to claimwire.toml, import an OPML file with "
             "`claimwire feeds import`, or pass --feed URL"
         )
-    leftovers = complete_batches(config.staging_path)
+    leftovers = len(complete_batches(config.staging_path))
     if leftovers:
-        say(f"found {len(leftovers)} staged batch(es) from an interrupted run; loading them too")
-    plans = plan_poll(config, feed_urls=feed_urls)
+        say(f"found {leftovers} staged batch(es) from an interrupted run; loading them too")
+    plans = plan_poll(config, states=states)
     # Enough feeds to expect more documents than one process should handle:
     # warm the workers while the network is busy.
     pool = transform_pool(config) if (
         config.worker_count > 1 and len(states) >= WARM_POOL_MIN_FEEDS) else None
     try:
-        return _finish_ingest(config, summary, states, plans, leftovers, window, say, kind, pool)
+        return _finish_ingest(config, summary, states, plans, window, say, kind, pool)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -484,7 +522,6 @@ def _finish_ingest(
     summary: RunSummary,
     states: list[dict[str, Any]],
     plans: list[str],
-    leftovers: list[str],
     window: Window | None,
     say: Callable[[str], None],
     kind: str,
@@ -502,15 +539,11 @@ def _finish_ingest(
         for plan in plans
     ]
     summary.counts.update(_sum_info(poll_batches))
-    poll_leftovers = [b for b in leftovers if (read_manifest(b) or {}).get("kind") != "transform"]
     summary.counts.update(
         {f"load_{k}": v for k, v in
-         load_staged(config, poll_leftovers + poll_batches, run_id=summary.run_id).items()}
+         load_staged(config, poll_batches, run_id=summary.run_id, leftovers="poll").items()}
     )
-    transform_plans = plan_transform(
-        config, window=window,
-        shard_size=_transform_shard_size(config, window),
-    )
+    transform_plans = plan_transform(config, window=window)
     pending = sum(len(_load_plan(p)["documents"]) for p in transform_plans)
     if pending:
         say(f"[transform] {pending} document(s) in {len(transform_plans)} shard(s)")
@@ -524,8 +557,7 @@ def _finish_ingest(
     transform_batches = _transform_in_workers(
         config, transform_plans, summary.run_id, on_shard, pool)
     summary.counts.update(_sum_info(transform_batches))
-    transform_leftovers = [b for b in leftovers if b not in poll_leftovers]
-    loaded = load_staged(config, transform_leftovers + transform_batches, run_id=summary.run_id)
+    loaded = load_staged(config, transform_batches, run_id=summary.run_id, leftovers="transform")
     summary.counts.update(loaded)
     for plan in plans + transform_plans:
         Path(plan).unlink(missing_ok=True)
@@ -535,15 +567,13 @@ def _finish_ingest(
     return summary
 
 
-def _transform_shard_size(config: Config, window: Window | None) -> int:
-    pending = _read_rows(config, "SELECT count(*) AS n FROM documents WHERE status = 'pending'")
-    total = pending[0]["n"] if pending and window is None else TRANSFORM_SHARD_SIZE
+def transform_shard_size(total: int, workers: int) -> int:
+    """Documents per transform shard: one share per worker, at most TRANSFORM_SHARD_SIZE."""
     if total < MIN_PARALLEL_DOCUMENTS:
         # Starting worker processes (each loads the spaCy model) costs more
         # than a handful of documents take in this one.
         return MIN_PARALLEL_DOCUMENTS
-    per_worker = math.ceil(total / config.worker_count)
-    return max(1, min(TRANSFORM_SHARD_SIZE, per_worker))
+    return max(1, min(TRANSFORM_SHARD_SIZE, math.ceil(total / workers)))
 
 
 def _run_row(summary: RunSummary, kind: str) -> dict[str, Any]:
@@ -568,6 +598,16 @@ def _run_row(summary: RunSummary, kind: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- backfill sources
 
 
+def _item_row(source: str, item: Any, seen_at: datetime) -> dict[str, Any]:
+    """A `feed_items` row: `source` is the feed (or sitemap) the item was listed in."""
+    return {
+        "item_id": item_id(source, item.guid), "feed_url": source, "guid": item.guid,
+        "link": item.link, "canonical_url": item.canonical_url, "title": item.title,
+        "published_at": item.published_at, "summary": item.summary, "author": item.author,
+        "first_seen_at": seen_at,
+    }
+
+
 def _stage_acquired(
     config: Config,
     run_id: str,
@@ -582,29 +622,16 @@ def _stage_acquired(
 ) -> str:
     """Fetch the pages of items found by an archive walk and stage one poll batch."""
     seen_now = utcnow()
-    items_rows = [
-        {"item_id": item_id(source, item.guid), "feed_url": source, "guid": item.guid,
-         "link": item.link, "canonical_url": item.canonical_url, "title": item.title,
-         "published_at": item.published_at, "summary": item.summary, "author": item.author,
-         "first_seen_at": seen_now}
-        for source, item in items
-    ]
+    items_rows = [_item_row(source, item, seen_now) for source, item in items]
     new = [(source, item) for source, item in items if not is_known(archive, source, item)]
     fetched = fetch_new_pages(client, archive, new, run_id=run_id)
     rows = [fetch_row(r, kind=fetch_kind, run_id=run_id, attempt_key=r.url)
             for r in fetch_results]
-    writer = BatchWriter(config.staging_path, "poll", run_id)
-    writer.add("feeds", rows_to_arrow(schema.feeds, feed_rows or []))
-    writer.add("feed_items", rows_to_arrow(schema.feed_items, items_rows))
-    writer.add("fetches", rows_to_arrow(schema.fetches, rows + fetched.fetches))
-    writer.add("documents", rows_to_arrow(schema.documents, fetched.documents))
-    writer.info = dict(info or {}, items_seen=len(items),
-                       items_new=len({i.canonical_url for _, i in new}),
-                       pages_fetched=len(fetched.documents), pages_failed=fetched.failed)
-    batch = writer.write()
-    failpoint("poll_staged")
-    commit_records(archive, fetched.records)
-    return batch
+    info = dict(info or {}, items_seen=len(items),
+                items_new=len({i.canonical_url for _, i in new}),
+                pages_fetched=len(fetched.documents), pages_failed=fetched.failed)
+    return _write_poll_batch(config, run_id, archive, feeds=feed_rows or [], items=items_rows,
+                             fetches=rows, fetched=fetched, info=info)
 
 
 def archived_feed_shard(
@@ -710,7 +737,6 @@ def run_backfill(
     summary = RunSummary(run_id=new_run_id("backfill"), started_at=utcnow(), window=window)
     with open_warehouse(config.warehouse_path):
         pass
-    leftovers = complete_batches(config.staging_path)
     units = sources.units()
     checkpoint = BackfillCheckpoint.load(config.staging_path / "checkpoints",
                                          checkpoint_key(window, units))
@@ -726,7 +752,7 @@ def run_backfill(
         failpoint("backfill_unit_done")
         say(f"[{index}/{len(units)}] {unit}: staged")
     summary.counts.update(_sum_info(acquired))
-    loaded = load_staged(config, leftovers + acquired, run_id=summary.run_id)
+    loaded = load_staged(config, acquired, run_id=summary.run_id, leftovers="all")
     summary.counts.update({f"load_{k}": v for k, v in loaded.items()})
     plans = plan_transform(config, window=window)
     if plans:

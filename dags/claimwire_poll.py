@@ -98,19 +98,13 @@ def claimwire_poll() -> None:
     @task(**LOAD_ARGS)
     def load(batch_dirs: list[str], plan_paths: list[str]) -> dict[str, int]:
         from claimwire.pipeline import load_staged
-        from claimwire.warehouse.staging import complete_batches
 
         config = load_config()
         # The slice fetches every shard's result in one request; iterating the lazy
-        # sequence would make one request per shard.
-        mine = batch_dirs[:]
-        # Poll batches a failed run left behind: their items already count as known in
-        # the raw archive, so no later poll fetches them again; only loading them lands
-        # those documents. Loaded first, so this run's newer feed state wins. A batch a
-        # concurrent run has staged may be loaded here early: loads are idempotent and
-        # skip batches that are gone.
-        leftovers = [b for b in complete_batches(config.staging_path, "poll") if b not in mine]
-        counts = load_staged(config, leftovers + mine, run_id=get_current_context()["run_id"])
+        # sequence would make one request per shard. Poll batches a failed run left
+        # behind are loaded first, so this run's newer feed state wins.
+        counts = load_staged(config, batch_dirs[:], run_id=get_current_context()["run_id"],
+                             leftovers="poll")
         for path in plan_paths[:]:
             Path(path).unlink(missing_ok=True)
         return counts
