@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.stages import bench_config, drop_batches, transform_stage, with_workers
+from bench.stages import bench_config, drop_batches, set_phase, transform_stage, with_workers
 from claimwire import pipeline
 
 
@@ -39,7 +39,13 @@ def main(argv: list[str]) -> int:
         # On stderr, so a run stopped during the load still shows how far it got.
         print(f"  [child] transform stage finished in {seconds:.1f} s; loading", file=sys.stderr,
               flush=True)
-        counts = pipeline.load_staged(config, batches, run_id="bench-memory")
+        # load_staged's own derive split off (same work), to tell the phases apart.
+        set_phase("load")
+        counts = pipeline.load_staged(config, batches, run_id="bench-memory", derive_after=False)
+        set_phase("derive")
+        for key, value in pipeline.derive_staged(config).items():
+            counts[key] = counts.get(key, 0) + value
+        set_phase("done")
         answer = {"seconds": time.perf_counter() - start, "batches": len(batches),
                   "articles_loaded": counts.get("articles_loaded", 0),
                   "claims_loaded": counts.get("claims_loaded", 0)}

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ def transform_stage(config: Config, run_id: str = "bench") -> tuple[float, list[
     transform's own, not interpreter and model start-up.
     """
     pool = None
+    set_phase("warm-up")
     if config.worker_count > 1:
         pool = pipeline.transform_pool(config)
         for future in [pool.submit(int) for _ in range(config.worker_count * 2)]:
@@ -72,6 +73,7 @@ def transform_stage(config: Config, run_id: str = "bench") -> tuple[float, list[
     else:
         pipeline._warm_worker(config.claims.model)
     try:
+        set_phase("transform")
         start = time.perf_counter()
         plans = pipeline.plan_transform(config)
         batches = pipeline._transform_in_workers(config, plans, run_id, None, pool)
@@ -89,44 +91,162 @@ def drop_batches(batches: list[str]) -> None:
         remove_batch(batch)
 
 
+PHASE_ENV = "BENCH_PHASE_FILE"  # the child writes its current phase name there
+
+
+def set_phase(name: str) -> None:
+    """In a `bench.child`: tell the parent's sampler which phase has begun."""
+    import os
+
+    path = os.environ.get(PHASE_ENV)
+    if path:
+        Path(path).write_text(name)
+
+
+@dataclass
+class ProcPeak:
+    """The peak RSS of one process of the tree, with what it was."""
+
+    pid: int
+    role: str  # main, forkserver, resource_tracker, worker or other
+    peak: int = 0
+    phase: str = ""  # the phase it peaked in
+
+
+@dataclass
+class TreeSample:
+    """One sample of the tree: its RSS total and each process's share."""
+
+    total: int = 0
+    phase: str = ""
+    processes: list[tuple[int, str, int]] = field(default_factory=list)  # pid, role, rss
+    pss: int | None = None  # proportional set size of the tree, shared pages split
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{role} {pid} {rss / 2**20:.0f}"
+                          for pid, role, rss in sorted(self.processes, key=lambda p: -p[2]))
+        pss = f"; PSS {self.pss / 2**30:.2f} GiB" if self.pss is not None else ""
+        return f"{self.total / 2**30:.2f} GiB in {self.phase or '?'} [MiB: {parts}]{pss}"
+
+
 class TreeMemory:
     """Peak RSS of a process and all its descendants, sampled every `interval` s.
 
     RSS counts pages shared between processes once per process, so the sum
-    over-states the tree's real footprint: the figure is an upper bound.
+    over-states the tree's real footprint: the figure is an upper bound (the
+    PSS at each new peak, which splits shared pages, is the real one).
+    Besides the peak of the tree it keeps each process's own peak (by role),
+    the tree's peak in each phase the child announced (`set_phase`), and its
+    peak while transform workers were alive vs with none (only the main
+    process and multiprocessing's helpers, the forkserver and the resource
+    tracker, which outlive the pool).
     """
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+    def __init__(self, pid: int, interval: float = 0.05, phase_file: Path | None = None) -> None:
         self.root = psutil.Process(pid)
         self.interval = interval
+        self.phase_file = phase_file
         self.peak = 0
         self.peak_processes = 0
-        # Peaks while worker processes exist (transform) and without (load).
-        self.peak_with_workers = 0
-        self.peak_alone = 0
+        self.at_peak = TreeSample()
+        self.by_phase: dict[str, TreeSample] = {}
+        self.with_workers = TreeSample()
+        self.without_workers = TreeSample()
+        self.processes: dict[int, ProcPeak] = {}
+        self._roles: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+    # Kept for callers of the old attributes.
+    @property
+    def peak_with_workers(self) -> int:
+        return self.with_workers.total
+
+    @property
+    def peak_alone(self) -> int:
+        return self.without_workers.total
+
+    def _role(self, proc: psutil.Process) -> str:
+        role = self._roles.get(proc.pid)
+        if role is None:
+            if proc.pid == self.root.pid:
+                role = "main"
+            else:
+                cmd = " ".join(proc.cmdline())
+                parent = proc.ppid()
+                if "resource_tracker" in cmd:
+                    role = "resource_tracker"
+                elif self._roles.get(parent) == "forkserver" or "spawn_main" in cmd:
+                    role = "worker"  # forked by the forkserver (or spawned)
+                elif "forkserver" in cmd:
+                    role = "forkserver"
+                elif parent == self.root.pid and "multiprocessing" not in cmd:
+                    role = "worker"  # fork context: same command line as the parent
+                else:
+                    role = "other:" + cmd[:40]
+            self._roles[proc.pid] = role
+        return role
+
+    def _phase(self) -> str:
+        if self.phase_file is None:
+            return ""
+        try:
+            return self.phase_file.read_text().strip() or "startup"
+        except OSError:
+            return ""
+
     def _sample(self) -> None:
         while not self._stop.is_set():
-            total, count = 0, 0
+            phase = self._phase()
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 return
+            # Parents first (children() is breadth first), so a worker's
+            # forkserver has its role when the worker is looked at.
+            sample = TreeSample(phase=phase)
+            live: list[psutil.Process] = []
             for proc in procs:
                 try:
-                    total += proc.memory_info().rss
-                    count += 1
-                except psutil.NoSuchProcess:
+                    role = self._role(proc)
+                    rss = proc.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
-            if total > self.peak:
-                self.peak, self.peak_processes = total, count
-            if count > 2:  # the child, the forkserver and at least one worker
-                self.peak_with_workers = max(self.peak_with_workers, total)
-            else:
-                self.peak_alone = max(self.peak_alone, total)
+                live.append(proc)
+                sample.total += rss
+                sample.processes.append((proc.pid, role, rss))
+                own = self.processes.setdefault(proc.pid, ProcPeak(proc.pid, role))
+                if rss > own.peak:
+                    own.peak, own.phase = rss, phase
+            if sample.total > self.peak:
+                sample.pss = _tree_pss(live)
+                self.peak, self.peak_processes = sample.total, len(sample.processes)
+                self.at_peak = sample
+            if sample.total > self.by_phase.get(phase, TreeSample()).total:
+                self.by_phase[phase] = sample
+            workers = any(role == "worker" for _, role, _ in sample.processes)
+            if workers and sample.total > self.with_workers.total:
+                self.with_workers = sample
+            if not workers and sample.total > self.without_workers.total:
+                self.without_workers = sample
             self._stop.wait(self.interval)
+
+    def report(self) -> list[str]:
+        """The breakdown, one line each: per process, per phase, with/without workers."""
+        lines = [f"tree peak {self.at_peak.describe()}"]
+        for phase, sample in self.by_phase.items():
+            lines.append(f"phase {phase or '?'}: peak {sample.describe()}")
+        lines.append(f"workers alive: peak {self.with_workers.describe()}")
+        lines.append(f"no workers (main + mp helpers): peak {self.without_workers.describe()}")
+        by_role: dict[str, list[ProcPeak]] = {}
+        for own in self.processes.values():
+            by_role.setdefault(own.role, []).append(own)
+        for role, owns in sorted(by_role.items()):
+            top = max(owns, key=lambda o: o.peak)
+            lines.append(f"{role}: {len(owns)} process(es), highest peak {top.peak / 2**20:.0f} "
+                         f"MiB (pid {top.pid}, in {top.phase or '?'}); peaks MiB "
+                         + " ".join(f"{o.peak / 2**20:.0f}" for o in owns))
+        return lines
 
     def __enter__(self) -> TreeMemory:
         self._thread.start()
@@ -137,13 +257,25 @@ class TreeMemory:
         self._thread.join()
 
 
+def _tree_pss(procs: list[psutil.Process]) -> int | None:
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied, AttributeError):
+            return None
+    return total
+
+
 class ChildStopped(RuntimeError):
     """The child ran past its time or memory limit and was killed."""
 
-    def __init__(self, reason: str, seconds: float, peak: int, peak_processes: int) -> None:
+    def __init__(self, reason: str, seconds: float, peak: int, peak_processes: int,
+                 breakdown: list[str] | None = None) -> None:
         super().__init__(reason)
         self.reason, self.seconds = reason, seconds
         self.peak, self.peak_processes = peak, peak_processes
+        self.breakdown = breakdown or []  # TreeMemory.report() so far
 
 
 def run_child(
@@ -157,13 +289,37 @@ def run_child(
     return its JSON answer and, with `memory`, the sampler of its process tree.
     Past `timeout` seconds or `memory_limit` bytes of tree RSS the child and its
     workers are killed (other people share this machine) and ChildStopped raised."""
-    import json
+    import os
+    import tempfile
 
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.child", *args], stdout=subprocess.PIPE, text=True, cwd=REPO
-    )
-    mem = TreeMemory(proc.pid) if memory or memory_limit else None
+    fd, phase_name = tempfile.mkstemp(prefix="bench-phase-")
+    os.close(fd)
+    phase_file = Path(phase_name)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.child", *args], stdout=subprocess.PIPE, text=True,
+            cwd=REPO, env={**os.environ, PHASE_ENV: phase_name},
+        )
+        return _watch_child(proc, args, start, phase_file, memory=memory, timeout=timeout,
+                            memory_limit=memory_limit)
+    finally:
+        phase_file.unlink(missing_ok=True)
+
+
+def _watch_child(
+    proc: subprocess.Popen[str],
+    args: list[str],
+    start: float,
+    phase_file: Path,
+    *,
+    memory: bool,
+    timeout: float | None,
+    memory_limit: int | None,
+) -> tuple[dict[str, Any], TreeMemory | None]:
+    import json
+
+    mem = TreeMemory(proc.pid, phase_file=phase_file) if memory or memory_limit else None
     reason = None
     if mem:
         mem.__enter__()
@@ -180,8 +336,11 @@ def run_child(
                     reason = f"passed {memory_limit / 1e9:.1f} GB of RSS after {elapsed:.0f} s"
                 if reason:
                     _kill_tree(proc)
+                    if mem:
+                        mem.__exit__()
                     raise ChildStopped(reason, elapsed, mem.peak if mem else 0,
-                                       mem.peak_processes if mem else 0) from None
+                                       mem.peak_processes if mem else 0,
+                                       mem.report() if mem else None) from None
     finally:
         if mem:
             mem.__exit__()

@@ -161,6 +161,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_derive(args: argparse.Namespace) -> int:
+    from claimwire.pipeline import derive_staged
+
+    config = _config(args)
+    counts = derive_staged(
+        config, on_chunk=None if args.quiet else (
+            lambda done, total: _say(f"[derive {done}/{total} articles]")))
+    if not counts:
+        print("nothing to derive: every loaded article is up to date")
+        return 0
+    print(f"derived {counts.get('articles_derived', 0)} article(s): "
+          f"{counts.get('near_duplicates', 0)} near-duplicate(s), "
+          f"{counts.get('stories_new', 0)} new stor(ies), "
+          f"{counts.get('claims_clustered', 0)} claim(s) clustered")
+    return 0
+
+
 def cmd_feeds_import(args: argparse.Namespace) -> int:
     from claimwire.ingest.feedlist import read_opml
     from claimwire.warehouse import schema
@@ -302,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
 
     add("status", cmd_status, "feeds, their last poll result, table counts, recent runs")
+
+    p = add("derive", cmd_derive,
+            "finish near duplicates, stories, claim clusters and the search index for loaded "
+            "articles still queued (ingest and backfill do this themselves)")
+    p.add_argument("--quiet", action="store_true")
 
     feeds = sub.add_parser("feeds", help="manage the feed list")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")

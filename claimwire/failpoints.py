@@ -15,6 +15,7 @@ POINTS = (
     "records_committed",  # items recorded as known, batch not loaded
     "load_in_transaction",  # inside the load transaction, before COMMIT
     "load_committed",  # COMMIT done, staged batches not yet removed
+    "derive_in_transaction",  # loaded articles queued, derive step before COMMIT
     "transform_staged",  # a transform batch is on disk, not loaded
 )
 # Only reached by backfills: a source unit is staged and checkpointed.

@@ -76,22 +76,33 @@ def claimwire_transform() -> None:
             load_config(), plan_path, run_id=get_current_context()["run_id"]
         )
 
-    # Nothing pending -> no shards -> the mapped task and this load are skipped, the run
-    # succeeds and no warehouse event is emitted.
-    @task(outlets=[WAREHOUSE], **LOAD_ARGS)
+    # Nothing pending -> no shards -> the mapped task, the load and the derive are
+    # skipped, the run succeeds and no warehouse event is emitted.
+    @task(**LOAD_ARGS)
     def load(batch_dirs: list[str], plan_paths: list[str]) -> dict[str, int]:
         from claimwire.pipeline import load_staged
 
         # The slice fetches every shard's result in one request; iterating the lazy
         # sequence would make one request per shard. Transform batches a failed run left
         # behind are not picked up: their documents are still pending and are redone.
-        counts = load_staged(load_config(), batch_dirs[:], run_id=get_current_context()["run_id"])
+        counts = load_staged(load_config(), batch_dirs[:], run_id=get_current_context()["run_id"],
+                             derive_after=False)
         for path in plan_paths[:]:
             Path(path).unlink(missing_ok=True)
         return counts
 
+    # Near duplicates, stories, claim clusters and the search index of what the load
+    # queued (and of anything an earlier failed derive left queued).
+    @task(outlets=[WAREHOUSE], **LOAD_ARGS)
+    def derive(loaded: dict[str, int]) -> dict[str, int]:
+        from claimwire.pipeline import derive_staged
+
+        counts = derive_staged(load_config())
+        log.info("loaded %s; derived %s", loaded, counts)
+        return counts
+
     plans = plan()
-    load(transform_shard.expand(plan_path=plans), plans)
+    derive(load(transform_shard.expand(plan_path=plans), plans))
 
 
 claimwire_transform()

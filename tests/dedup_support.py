@@ -9,9 +9,11 @@ from typing import Any
 
 import duckdb
 
+from claimwire.config import DedupSettings
 from claimwire.transform.normalize import content_hash
-from claimwire.warehouse import dedup_hooks, schema
+from claimwire.warehouse import schema
 from claimwire.warehouse.db import connect, migrate
+from claimwire.warehouse.derive import derive_pending
 from claimwire.warehouse.load import load_batches
 from claimwire.warehouse.staging import BatchWriter, rows_to_arrow
 
@@ -51,12 +53,16 @@ def stage(root: Path, articles: list[dict[str, Any]],
 
 
 def open_db(path: Path) -> duckdb.DuckDBPyConnection:
-    dedup_hooks.register()
     con = connect(path)
     migrate(con)
     return con
 
 
 def load(con: duckdb.DuckDBPyConnection, root: Path, articles: list[dict[str, Any]],
-         claims: list[dict[str, Any]] | None = None) -> dict[str, int]:
-    return load_batches(con, [stage(root, articles, claims)])
+         claims: list[dict[str, Any]] | None = None,
+         dedup: DedupSettings | None = None) -> dict[str, int]:
+    """Load, then derive (as `pipeline.load_staged` does); the counts of both."""
+    counts = load_batches(con, [stage(root, articles, claims)])
+    for key, value in derive_pending(con, dedup).items():
+        counts[key] = counts.get(key, 0) + value
+    return counts

@@ -349,10 +349,11 @@ def test_transform_dag_wiring(described: dict) -> None:
     assert dag["timetable"] == "AssetTriggeredTimetable"
     assert dag["schedule_assets"] == [_normalised_uri(RAW_DOCUMENTS_ASSET["uri"])]
     tasks = dag["tasks"]
-    assert set(tasks) == {"plan", "transform_shard", "load"}
+    assert set(tasks) == {"plan", "transform_shard", "load", "derive"}
     assert tasks["transform_shard"]["mapped"]
     assert tasks["load"]["upstream"] == ["plan", "transform_shard"]
-    assert tasks["load"]["outlets"] == [_normalised_uri(WAREHOUSE_ASSET["uri"])]
+    assert tasks["derive"]["upstream"] == ["load"]
+    assert tasks["derive"]["outlets"] == [_normalised_uri(WAREHOUSE_ASSET["uri"])]
 
 
 @needs_airflow
@@ -361,7 +362,7 @@ def test_only_the_loaders_write_and_they_share_one_slot(
 ) -> None:
     for dag in described["dags"].values():
         for task_id, task in dag["tasks"].items():
-            if task_id == "load":
+            if task_id in ("load", "derive"):
                 assert (task["pool"], task["pool_slots"]) == (WAREHOUSE_POOL, 1)
             else:
                 assert task["pool"] == "default_pool", task_id
@@ -412,6 +413,11 @@ def test_poll_then_transform(airflow_home: AirflowHome, sample_site: Any, tmp_pa
     assert articles >= 1
     assert claims >= 1
     assert pending == 0
+    # The derive task worked off what the load queued: every original has a story.
+    assert _warehouse_rows(config, "SELECT count(*) FROM derive_queue")[0] == (0,)
+    assert _warehouse_rows(
+        config, "SELECT count(*) FROM articles WHERE duplicate_of IS NULL AND story_id IS NULL"
+    )[0] == (0,)
     assert len(airflow_home.asset_events(WAREHOUSE_ASSET["uri"], transform_run)) == 1
 
     # Nothing new: the poll loads nothing and emits no event, so no transform follows.
@@ -421,12 +427,13 @@ def test_poll_then_transform(airflow_home: AirflowHome, sample_site: Any, tmp_pa
     assert airflow_home.asset_events(RAW_DOCUMENTS_ASSET["uri"], quiet_run) == []
     assert _warehouse_rows(config, "SELECT count(*) FROM documents")[0] == (documents,)
 
-    # Nothing pending: the transform's mapped task and its load are skipped cleanly.
+    # Nothing pending: the transform's mapped task, load and derive are skipped cleanly.
     airflow_home.dags_test("claimwire_transform", config=config)
     idle_run = airflow_home.latest_run("claimwire_transform")
     states = airflow_home.task_states("claimwire_transform", idle_run)
     assert states["plan"] == {"success"}
     assert states["load"] == {"skipped"}
+    assert states["derive"] == {"skipped"}
     assert airflow_home.asset_events(WAREHOUSE_ASSET["uri"], idle_run) == []
 
     # Loaded batches and used plans do not pile up in the staging area.

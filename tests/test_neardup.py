@@ -263,16 +263,15 @@ def test_reprocessed_copy_that_changed_is_unlinked(tmp_path):
     assert con.execute("SELECT count(*) FROM article_duplicates").fetchone()[0] == 0
 
 
-def test_changed_settings_reindex_older_articles(tmp_path, monkeypatch):
-    from claimwire.warehouse import dedup_hooks
-    from claimwire.warehouse.neardup_index import NearDupSettings
+def test_changed_settings_reindex_older_articles(tmp_path):
+    from claimwire.config import DedupSettings
 
     con = open_db(tmp_path / "wh.duckdb")
     original = article("https://a.example/port", PORT_STRIKE, published=DAY1)
     load(con, tmp_path / "st", [original])
-    monkeypatch.setattr(dedup_hooks, "_settings", NearDupSettings(threshold=0.6, num_perm=64))
+    changed = DedupSettings(near_duplicate_threshold=0.6, num_perm=64)
     copy = article("https://b.example/copy", with_furniture(PORT_STRIKE), published=DAY2)
-    load(con, tmp_path / "st", [copy])
+    load(con, tmp_path / "st", [copy], dedup=changed)
     assert _dup_of(con, copy["article_id"]) == original["article_id"]
     params = neardup.lsh_params(0.6, 64)
     assert con.execute(

@@ -16,14 +16,22 @@ import pyarrow as pa
 from claimwire.config import Config
 from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.urls import canonicalize_url, host_of, url_key
+from claimwire.transform import neardup
 from claimwire.transform.extract import extract_article
 from claimwire.transform.normalize import clean_article_text, content_hash
 from claimwire.warehouse import schema
 from claimwire.warehouse.staging import rows_to_arrow, utcnow
 
 # Staged article candidates carry the URL of the document they came from,
-# which the loader needs for exact dedup but the table does not keep.
-CANDIDATE_EXTRA = {"doc_url": pa.string(), "guid": pa.string()}
+# which the loader needs for exact dedup but the table does not keep, and
+# their MinHash signature, computed here in the worker processes so the
+# near-duplicate step in the single loader process only compares.
+CANDIDATE_EXTRA = {
+    "doc_url": pa.string(),
+    "guid": pa.string(),
+    "minhash": pa.binary(),
+    "minhash_shingle_size": pa.int32(),
+}
 DOC_STATUS_SCHEMA = pa.schema(
     [("doc_id", pa.string()), ("status", pa.string()), ("error", pa.string()),
      ("processed_at", pa.timestamp("us"))]
@@ -99,6 +107,9 @@ def transform_documents(config: Config, docs: list[dict[str, Any]]) -> Transform
                 "raw_sha256": doc["raw_sha256"],
                 "first_seen_at": _naive(doc.get("fetched_at")) or now,
                 "extractor_version": version,
+                "minhash": neardup.signature_bytes(
+                    text, config.dedup.num_perm, config.dedup.shingle_size),
+                "minhash_shingle_size": config.dedup.shingle_size,
             }
         )
         statuses.append(_status(doc, "processed", None, now))

@@ -88,6 +88,54 @@ def signature(
     return mins.astype(np.uint32)
 
 
+def signature_bytes(
+    text: str, num_perm: int = DEFAULT_NUM_PERM, shingle_size: int = DEFAULT_SHINGLE_SIZE
+) -> bytes:
+    """The signature as stored: uint32 little-endian."""
+    return signature(text, num_perm, shingle_size).astype("<u4").tobytes()
+
+
+def signature_from_bytes(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<u4")
+
+
+def empty_rows(matrix: np.ndarray) -> np.ndarray:
+    """Which signatures (rows) are of texts without words."""
+    return np.all(matrix == _EMPTY, axis=1)
+
+
+def similarities(matrix: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard of many pairs at once: rows `left[i]` and `right[i]` of
+    `matrix` (one signature per row); 0 where either text had no words."""
+    out = np.empty(left.size, dtype=np.float64)
+    if left.size == 0:
+        return out
+    empty = empty_rows(matrix)
+    step = max(1, (1 << 22) // max(1, matrix.shape[1]))  # pairs per block: bounded memory
+    for start in range(0, left.size, step):
+        a, b = left[start : start + step], right[start : start + step]
+        same = np.count_nonzero(matrix[a] == matrix[b], axis=1) / matrix.shape[1]
+        same[empty[a] | empty[b]] = 0.0
+        out[start : start + step] = same
+    return out
+
+
+def band_keys_many(matrix: np.ndarray, params: LshParams) -> np.ndarray:
+    """`band_keys` of every row of `matrix` at once: int64 (rows x bands).
+    Rows of texts without words get keys too; callers drop them (`empty_rows`)."""
+    count = matrix.shape[0]
+    rows = matrix[:, : params.used_perm].astype(np.uint64).reshape(
+        count, params.bands, params.rows)
+    acc = np.broadcast_to(
+        np.arange(1, params.bands + 1, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93),
+        (count, params.bands)).copy()
+    with np.errstate(over="ignore"):
+        for col in range(params.rows):
+            acc = (acc ^ rows[:, :, col]) * np.uint64(0x100000001B3)
+            acc ^= acc >> _SHIFT32
+    return acc.view(np.int64)
+
+
 def estimate_similarity(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Estimated Jaccard similarity of the two shingle sets."""
     if sig_a.shape != sig_b.shape:

@@ -133,6 +133,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
         ),
     ),
     ("2026-11-23-02-dedup", _dedup_migration),
+    ("2026-11-23-03-derive-queue", _create(schema.derive_queue)),
 ]
 
 

@@ -7,18 +7,16 @@ inserted with DuckDB's own `INSERT ... BY NAME SELECT` path, never row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from claimwire.failpoints import failpoint
-from claimwire.warehouse import schema
+from claimwire.warehouse import derive, schema
 from claimwire.warehouse.idsets import id_table
-from claimwire.warehouse.staging import read_manifest, read_table, rows_to_arrow
+from claimwire.warehouse.staging import arrow_schema, read_manifest, read_table
 
 # Columns of `articles` that a re-processing run replaces; the others
 # (first sighting, duplicate links, story) belong to the article's history.
@@ -35,13 +33,6 @@ class LoadCounts:
 
     def add(self, key: str, value: int) -> None:
         self.counts[key] = self.counts.get(key, 0) + int(value)
-
-
-# Hooks that run inside the load transaction after articles landed (near
-# duplicates, stories, claim clusters); each gets the connection, the ids of
-# articles inserted or replaced, and the counts to add to.
-PostLoadHook = Callable[[duckdb.DuckDBPyConnection, list[str], LoadCounts], None]
-POST_LOAD_HOOKS: list[PostLoadHook] = []
 
 
 def _insert(
@@ -90,72 +81,106 @@ def _lookup(
         return dict(con.execute(sql.format(keys=f"(SELECT id FROM {name})")).fetchall())
 
 
-def resolve_articles(
-    con: duckdb.DuckDBPyConnection, candidates: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+_KEY_COLUMNS = ("article_id", "doc_id", "canonical_url", "doc_url", "content_hash",
+                "published_at")
+
+
+@dataclass
+class Resolution:
+    """What exact dedup decided for a table of article candidates."""
+
+    write: list[int]  # rows to write (replacing stored rows of the same article)
+    url_rows: list[tuple[int, str, str]]  # (candidate row, URL, article it maps to)
+    merged: dict[str, str]  # candidate article_id -> article it is a copy of
+
+
+def resolve_articles(con: duckdb.DuckDBPyConnection, staged: pa.Table) -> Resolution:
     """Exact dedup of candidates against the warehouse and each other.
 
-    Returns (articles to write, article_urls rows, {candidate article_id:
-    article_id it merged into} for candidates that are copies of another).
+    Only the key columns are read into Python; the texts stay in Arrow.
     """
-    urls = [c["canonical_url"] for c in candidates] + [c["doc_url"] for c in candidates]
+    keys = {name: staged.column(name).to_pylist() for name in _KEY_COLUMNS
+            if name != "published_at"}
+    # Microseconds since the epoch sort like the timestamps, without making
+    # 10,000 datetime objects.
+    published = pc.cast(staged.column("published_at"), pa.int64()).to_pylist()
     by_url = _lookup(
         con, "SELECT canonical_url, article_id FROM article_urls WHERE canonical_url IN {keys}",
-        urls
+        keys["canonical_url"] + keys["doc_url"],
     )
     by_hash = _lookup(
         con,
         "SELECT content_hash, min(article_id) FROM articles WHERE content_hash IN {keys} "
         "AND duplicate_of IS NULL GROUP BY content_hash",
-        [c["content_hash"] for c in candidates],
+        keys["content_hash"],
     )
     existing = set(
-        _lookup(
-            con,
-            "SELECT article_id, article_id FROM articles WHERE article_id IN {keys}",
-            [c["article_id"] for c in candidates],
-        )
+        _lookup(con, "SELECT article_id, article_id FROM articles WHERE article_id IN {keys}",
+                keys["article_id"])
     )
-    to_write: list[dict[str, Any]] = []
-    url_rows: list[dict[str, Any]] = []
-    merged: dict[str, str] = {}
+    result = Resolution(write=[], url_rows=[], merged={})
     # Oldest first, so the first-published copy is the one that stays.
     ordered = sorted(
-        candidates,
-        key=lambda c: (c.get("published_at") is None, str(c.get("published_at")), c["doc_id"]),
+        range(staged.num_rows),
+        key=lambda i: (published[i] is None, published[i] or 0, keys["doc_id"][i]),
     )
-    for cand in ordered:
-        aid = cand["article_id"]
+    for i in ordered:
+        aid, chash = keys["article_id"][i], keys["content_hash"][i]
+        canonical, doc_url = keys["canonical_url"][i], keys["doc_url"][i]
         target = None
         if aid not in existing:
-            target = by_url.get(cand["canonical_url"]) or by_url.get(cand["doc_url"])
-            if target is None and cand.get("content_hash"):
-                target = by_hash.get(cand["content_hash"])
+            target = by_url.get(canonical) or by_url.get(doc_url)
+            if target is None and chash:
+                target = by_hash.get(chash)
         if target is not None and target != aid:
-            merged[aid] = target
+            result.merged[aid] = target
         else:
-            to_write.append(cand)
+            result.write.append(i)
             existing.add(aid)
             target = aid
-            if cand.get("content_hash"):
-                by_hash.setdefault(cand["content_hash"], aid)
-        for url in {cand["canonical_url"], cand["doc_url"]}:
+            if chash:
+                by_hash.setdefault(chash, aid)
+        for url in (canonical, doc_url) if canonical != doc_url else (canonical,):
             if url and url not in by_url:
                 by_url[url] = target
-                url_rows.append(
-                    {
-                        "canonical_url": url,
-                        "article_id": target,
-                        "url": cand.get("url"),
-                        "feed_url": cand.get("feed_url"),
-                        "guid": cand.get("guid"),
-                        "first_seen_at": cand.get("first_seen_at"),
-                    }
-                )
-    return to_write, url_rows, merged
+                result.url_rows.append((i, url, target))
+    return result
 
 
 TRANSFORM_TABLES = ("articles", "claims", "claim_mentions", "doc_status")
+
+
+def _unique(table: pa.Table, columns: list[str]) -> bool:
+    if table.num_rows < 2:
+        return True
+    return table.group_by(columns).aggregate([]).num_rows == table.num_rows
+
+
+def _first_rows(table: pa.Table, columns: list[str], *, last: bool = False) -> pa.Table:
+    """One row per key: the first (or last) occurrence, in table order."""
+    if _unique(table, columns):
+        return table
+    keys = list(zip(*(table.column(c).to_pylist() for c in columns), strict=True))
+    positions = range(len(keys)) if last else reversed(range(len(keys)))
+    chosen = {keys[i]: i for i in positions}
+    return table.take(pa.array(sorted(chosen.values()), pa.int64()))
+
+
+def _latest_doc_filter(loaded: list[dict[str, pa.Table | None]]) -> list[pa.Array | None]:
+    """Per batch, the doc_ids whose latest rows it holds, or None when that
+    is all of them (no document was processed in two of these batches)."""
+    per_batch = []
+    for tables in loaded:
+        ids = [t.column("doc_id") for name in ("doc_status", "articles")
+               if (t := tables[name]) is not None]
+        per_batch.append(pc.unique(pa.chunked_array(ids, pa.string())) if ids
+                         else pa.array([], pa.string()))
+    everything = pa.chunked_array(per_batch, pa.string())
+    if pc.count_distinct(everything).as_py() == len(everything):
+        return [None] * len(loaded)
+    last_batch = {doc: index for index, ids in enumerate(per_batch) for doc in ids.to_pylist()}
+    return [pa.array([d for d, i in last_batch.items() if i == index], pa.string())
+            for index in range(len(loaded))]
 
 
 def combine_transform_batches(batch_dirs: list[str]) -> dict[str, pa.Table]:
@@ -166,44 +191,57 @@ def combine_transform_batches(batch_dirs: list[str]) -> dict[str, pa.Table]:
     later batch's rows; one article reached from two documents keeps one row.
     """
     loaded = [{name: read_table(d, name) for name in TRANSFORM_TABLES} for d in batch_dirs]
-    last_batch_of_doc: dict[str, int] = {}
-    for index, tables in enumerate(loaded):
-        for name in ("doc_status", "articles"):
-            if tables[name] is not None:
-                for doc_id in tables[name].column("doc_id").to_pylist():
-                    last_batch_of_doc[doc_id] = index
     parts: dict[str, list[pa.Table]] = {name: [] for name in TRANSFORM_TABLES}
-    for index, tables in enumerate(loaded):
-        mine = pa.array([d for d, i in last_batch_of_doc.items() if i == index], pa.string())
+    for tables, mine in zip(loaded, _latest_doc_filter(loaded), strict=True):
         status, articles = tables["doc_status"], tables["articles"]
         if status is not None:
-            parts["doc_status"].append(status.filter(pc.is_in(status["doc_id"], value_set=mine)))
+            if mine is not None:
+                status = status.filter(pc.is_in(status["doc_id"], value_set=mine))
+            parts["doc_status"].append(status)
         if articles is None:
             continue
-        articles = articles.filter(pc.is_in(articles["doc_id"], value_set=mine))
-        parts["articles"].append(articles)
         claims, mentions = tables["claims"], tables["claim_mentions"]
+        if mine is not None:
+            articles = articles.filter(pc.is_in(articles["doc_id"], value_set=mine))
+            if claims is not None:
+                claims = claims.filter(pc.is_in(claims["article_id"],
+                                                value_set=articles["article_id"]))
+                if mentions is not None:
+                    mentions = mentions.filter(pc.is_in(mentions["claim_id"],
+                                                        value_set=claims["claim_id"]))
+        parts["articles"].append(articles)
         if claims is not None:
-            claims = claims.filter(pc.is_in(claims["article_id"],
-                                            value_set=articles["article_id"]))
             parts["claims"].append(claims)
             if mentions is not None:
-                parts["claim_mentions"].append(
-                    mentions.filter(pc.is_in(mentions["claim_id"], value_set=claims["claim_id"])))
+                parts["claim_mentions"].append(mentions)
     combined = {name: pa.concat_tables(t, promote_options="default")
                 for name, t in parts.items() if t}
     if "articles" in combined:
         # The same article from two documents: the last candidate stands.
-        articles = combined["articles"]
-        keep = {aid: i for i, aid in enumerate(articles.column("article_id").to_pylist())}
-        combined["articles"] = articles.take(pa.array(sorted(keep.values()), pa.int64()))
+        combined["articles"] = _first_rows(combined["articles"], ["article_id"], last=True)
     for name, key in (("claims", ["claim_id"]), ("claim_mentions", ["claim_id", "seq"])):
         if name in combined:
-            table = combined[name]
-            keys = list(zip(*(table.column(k).to_pylist() for k in key), strict=True))
-            first = {k: i for i, k in reversed(list(enumerate(keys)))}
-            combined[name] = table.take(pa.array(sorted(first.values()), pa.int64()))
+            combined[name] = _first_rows(combined[name], key)
     return combined
+
+
+def _article_columns(staged: pa.Table) -> pa.Table:
+    """The staged candidates cut to the `articles` table's columns and types."""
+    target = arrow_schema(schema.articles)
+    names = [f.name for f in target if f.name in staged.column_names]
+    return staged.select(names).cast(pa.schema([target.field(n) for n in names]))
+
+
+def _url_table(staged: pa.Table, url_rows: list[tuple[int, str, str]]) -> pa.Table:
+    rows = pa.array([r[0] for r in url_rows], pa.int64())
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "canonical_url": pa.array([r[1] for r in url_rows], pa.string()),
+        "article_id": pa.array([r[2] for r in url_rows], pa.string()),
+    }
+    for name in ("url", "feed_url", "guid", "first_seen_at"):
+        if name in staged.column_names:
+            columns[name] = staged.column(name).take(rows)
+    return pa.table(columns)
 
 
 def load_transform_batch(
@@ -213,38 +251,18 @@ def load_transform_batch(
     status = tables.get("doc_status")
     written_ids: list[str] = []
     if staged is not None and staged.num_rows:
-        candidates = staged.to_pylist()
-        to_write, url_rows, merged = resolve_articles(con, candidates)
-        counts.add("exact_duplicates", len(merged))
-        written_ids = [a["article_id"] for a in to_write]
-        if to_write:
-            data = rows_to_arrow(schema.articles, to_write)
-            before = con.execute("SELECT count(*) FROM articles").fetchone()[0]
-            con.register("staged_articles", data)
-            try:
-                sets = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_DERIVED)
-                con.execute(
-                    "INSERT INTO articles BY NAME SELECT * FROM staged_articles "
-                    f"ON CONFLICT (article_id) DO UPDATE SET {sets}"
-                )
-            finally:
-                con.unregister("staged_articles")
-            after = con.execute("SELECT count(*) FROM articles").fetchone()[0]
-            counts.add("articles_loaded", after - before)
-            counts.add("articles_replaced", len(to_write) - (after - before))
-            # Derived rows of a (re)processed article are replaced whole.
-            with id_table(con, "replaced_articles", written_ids) as name:
-                con.execute(
-                    "DELETE FROM claim_mentions WHERE claim_id IN (SELECT claim_id FROM claims "
-                    f"WHERE article_id IN (SELECT id FROM {name}))"
-                )
-                con.execute(f"DELETE FROM claims WHERE article_id IN (SELECT id FROM {name})")
-        _insert(con, "article_urls", rows_to_arrow(schema.article_urls, url_rows))
+        resolved = resolve_articles(con, staged)
+        counts.add("exact_duplicates", len(resolved.merged))
+        written = staged.take(pa.array(resolved.write, pa.int64()))
+        written_ids = written.column("article_id").to_pylist()
+        if written_ids:
+            _write_articles(con, _article_columns(written), counts)
+            derive.queue(con, written)
+        _insert(con, "article_urls", _url_table(staged, resolved.url_rows))
         claims = tables.get("claims")
         mentions = tables.get("claim_mentions")
         if claims is not None and claims.num_rows and written_ids:
-            keep = pa.array(written_ids)
-            claims = claims.filter(pc.is_in(claims["article_id"], value_set=keep))
+            claims = claims.filter(pc.is_in(claims["article_id"], value_set=written["article_id"]))
             counts.add("claims_loaded", _insert(con, "claims", claims))
             if mentions is not None and mentions.num_rows:
                 wanted = claims["claim_id"]
@@ -260,15 +278,47 @@ def load_transform_batch(
             )
         finally:
             con.unregister("staged_status")
-        failed = sum(1 for s in status.column("status").to_pylist() if s == "failed")
-        counts.add("documents_failed", failed)
+        counts.add("documents_failed", pc.sum(pc.equal(status["status"], "failed")).as_py() or 0)
     return written_ids
 
 
+def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: LoadCounts) -> None:
+    """Insert new articles; replace the derived columns of stored ones, and
+    their claims, which the new rows bring again."""
+    con.register("staged_articles", articles)
+    try:
+        stored = con.execute(
+            "SELECT count(*) FROM articles WHERE article_id IN "
+            "(SELECT article_id FROM staged_articles)"
+        ).fetchone()[0]
+        if stored == 0:
+            # A plain insert: the common case, and much cheaper than an upsert.
+            con.execute("INSERT INTO articles BY NAME SELECT * FROM staged_articles")
+        else:
+            sets = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_DERIVED)
+            con.execute(
+                "INSERT INTO articles BY NAME SELECT * FROM staged_articles "
+                f"ON CONFLICT (article_id) DO UPDATE SET {sets}"
+            )
+            of_stored = "SELECT article_id FROM staged_articles"
+            con.execute(
+                "DELETE FROM claim_mentions WHERE claim_id IN (SELECT claim_id FROM claims "
+                f"WHERE article_id IN ({of_stored}))"
+            )
+            con.execute(f"DELETE FROM claims WHERE article_id IN ({of_stored})")
+    finally:
+        con.unregister("staged_articles")
+    counts.add("articles_loaded", articles.num_rows - stored)
+    counts.add("articles_replaced", stored)
+
+
 def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[str, int]:
-    """Load complete batches in one transaction; incomplete ones are skipped."""
+    """Load complete batches in one transaction; incomplete ones are skipped.
+
+    Loaded articles are queued for `derive.derive_pending`, which the caller
+    runs after this commits.
+    """
     counts = LoadCounts()
-    written: list[str] = []
     transform_dirs: list[str] = []
     con.execute("BEGIN TRANSACTION")
     try:
@@ -285,20 +335,10 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
                 _insert(con, "runs", read_table(batch_dir, "runs"), mode="REPLACE")
             counts.add("batches", 1)
         if transform_dirs:
-            written = load_transform_batch(
-                con, combine_transform_batches(transform_dirs), counts)
-        for hook in POST_LOAD_HOOKS:
-            hook(con, written, counts)
+            load_transform_batch(con, combine_transform_batches(transform_dirs), counts)
         failpoint("load_in_transaction")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return counts.counts
-
-
-# Near-duplicates, stories, claim clusters, search index and views run inside
-# every load transaction (registered last: they import this module).
-from claimwire.warehouse import dedup_hooks  # noqa: E402
-
-dedup_hooks.register()

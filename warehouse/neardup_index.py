@@ -66,43 +66,70 @@ def _order_key(row: tuple[Any, ...]) -> tuple[datetime, datetime, str]:
     return (published_at or first_seen_at or _LATEST, first_seen_at or _LATEST, article_id)
 
 
+# A band bucket shared by more articles than this pairs each newcomer with
+# its first members only (by id), not with all of them: a bucket that big
+# holds copies of one story, which the first members already connect, and
+# all-pairs would grow with the square of the copies (syndicated wire
+# stories reach hundreds).
+BUCKET_FANOUT = 8
+
+
 def _fingerprint(
-    con: duckdb.DuckDBPyConnection, ids_view: str, settings: NearDupSettings
+    con: duckdb.DuckDBPyConnection,
+    ids_view: str,
+    settings: NearDupSettings,
+    known: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Sign the articles listed in `ids_view` and replace their rows in the index."""
+    """Index the articles listed in `ids_view`, replacing their rows in the index.
+
+    Signatures in `known` (made by the transform workers with these
+    settings) are used as they are; the others are computed from the text.
+    """
     params = neardup.lsh_params(settings.threshold, settings.num_perm)
-    rows = con.execute(
-        f"SELECT article_id, text FROM articles WHERE article_id IN (SELECT id FROM {ids_view})"
-    ).fetchall()
-    sigs: dict[str, np.ndarray] = {}
-    key_ids: list[str] = []
-    keys: list[int] = []
-    for article_id, text in rows:
-        sig = neardup.signature(text or "", settings.num_perm, settings.shingle_size)
-        sigs[article_id] = sig
-        bands = neardup.band_keys(sig, params)
-        keys += bands
-        key_ids += [article_id] * len(bands)
+    ids = [r[0] for r in con.execute(f"SELECT id FROM {ids_view}").fetchall()]
+    known = known or {}
+    sigs = {aid: known[aid] for aid in ids if aid in known}
+    missing = [aid for aid in ids if aid not in sigs]
+    if missing:
+        with id_table(con, "nd_unsigned", missing):
+            for article_id, text in con.execute(
+                "SELECT article_id, text FROM articles "
+                "WHERE article_id IN (SELECT id FROM nd_unsigned)"
+            ).fetchall():
+                sigs[article_id] = neardup.signature(
+                    text or "", settings.num_perm, settings.shingle_size)
+    if not sigs:
+        return sigs
     indexed = con.execute(
         f"SELECT count(*) FROM article_signatures WHERE article_id IN (SELECT id FROM {ids_view})"
     ).fetchone()[0]
     # Only re-processed articles have old rows; skipping the delete otherwise
     # spares a scan of the whole band-key table on every load.
     if indexed:
-        for table in ("article_band_keys", "article_signatures"):
+        for table in ("article_signatures", "article_band_keys"):
             con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM {ids_view})")
+    order = list(sigs)
+    matrix = np.stack([sigs[aid] for aid in order])
+    count = len(order)
     sig_table = pa.table(
         {
-            "article_id": pa.array(list(sigs), pa.string()),
-            "signature": pa.array([s.astype("<u4").tobytes() for s in sigs.values()], pa.binary()),
-            "num_perm": pa.array([settings.num_perm] * len(sigs), pa.int32()),
-            "shingle_size": pa.array([settings.shingle_size] * len(sigs), pa.int32()),
-            "bands": pa.array([params.bands] * len(sigs), pa.int32()),
-            "rows": pa.array([params.rows] * len(sigs), pa.int32()),
+            "article_id": pa.array(order, pa.string()),
+            "signature": pa.array([sigs[a].astype("<u4").tobytes() for a in order], pa.binary()),
+            "num_perm": pa.array(np.full(count, settings.num_perm, np.int32)),
+            "shingle_size": pa.array(np.full(count, settings.shingle_size, np.int32)),
+            "bands": pa.array(np.full(count, params.bands, np.int32)),
+            "rows": pa.array(np.full(count, params.rows, np.int32)),
         }
     )
+    # A text without words is nobody's near-duplicate: it gets no band keys.
+    worded = np.flatnonzero(~neardup.empty_rows(matrix))
+    keys = neardup.band_keys_many(matrix[worded], params)
     key_table = pa.table(
-        {"band_key": pa.array(keys, pa.int64()), "article_id": pa.array(key_ids, pa.string())}
+        {
+            "band_key": pa.array(keys.reshape(-1)),
+            "article_id": pa.array(order, pa.string()).take(
+                pa.array(np.repeat(worded, params.bands))),
+        }
     )
     for name, table in (("article_signatures", sig_table), ("article_band_keys", key_table)):
         con.register("staged_index", table)
@@ -117,11 +144,19 @@ def _candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     # Both sides come from the stored index, so pairs among this load's own
     # articles are found by the same join as pairs with older ones.
     return con.execute(
-        """
+        f"""
+        WITH touched AS (
+            SELECT DISTINCT band_key FROM article_band_keys
+            WHERE article_id IN (SELECT id FROM nd_new)
+        ), members AS (
+            SELECT k.band_key, k.article_id,
+                   row_number() OVER (PARTITION BY k.band_key ORDER BY k.article_id) AS rank
+            FROM article_band_keys k SEMI JOIN touched t ON t.band_key = k.band_key
+        )
         SELECT DISTINCT least(n.article_id, o.article_id), greatest(n.article_id, o.article_id)
-        FROM article_band_keys n
-        JOIN article_band_keys o ON o.band_key = n.band_key AND o.article_id <> n.article_id
-        WHERE n.article_id IN (SELECT id FROM nd_new)
+        FROM members n
+        JOIN members o ON o.band_key = n.band_key AND o.article_id <> n.article_id
+        WHERE n.article_id IN (SELECT id FROM nd_new) AND o.rank <= {BUCKET_FANOUT}
         """
     ).fetchall()
 
@@ -151,18 +186,22 @@ def _articles(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, t
 
 
 def mark_near_duplicates(
-    con: duckdb.DuckDBPyConnection, article_ids: list[str], settings: NearDupSettings
+    con: duckdb.DuckDBPyConnection,
+    article_ids: list[str],
+    settings: NearDupSettings,
+    known: dict[str, np.ndarray] | None = None,
 ) -> int:
     """Index the given (new or re-processed) articles and link their copies.
 
-    Returns how many articles are copies now that were not before.
+    `known` holds signatures already made with `settings`. Returns how many
+    articles are copies now that were not before.
     """
     ids = sorted(set(article_ids))
     if not ids:
         return 0
     refresh_stale_index(con, settings)
     with id_table(con, "nd_new", ids):
-        return _mark(con, ids, settings)
+        return _mark(con, ids, settings, known)
 
 
 def refresh_stale_index(con: duckdb.DuckDBPyConnection, settings: NearDupSettings) -> int:
@@ -189,16 +228,31 @@ def refresh_stale_index(con: duckdb.DuckDBPyConnection, settings: NearDupSetting
     return len(stale)
 
 
-def _mark(con: duckdb.DuckDBPyConnection, ids: list[str], settings: NearDupSettings) -> int:
-    sigs = _fingerprint(con, "nd_new", settings)
+def _similar_pairs(
+    pairs: list[tuple[str, str]], sigs: dict[str, np.ndarray], threshold: float
+) -> list[tuple[str, str]]:
+    usable = [(a, b) for a, b in pairs if a in sigs and b in sigs]
+    if not usable:
+        return []
+    order = sorted({x for pair in usable for x in pair})
+    row = {aid: i for i, aid in enumerate(order)}
+    matrix = np.stack([sigs[aid] for aid in order])
+    left = np.fromiter((row[a] for a, _ in usable), np.int64, len(usable))
+    right = np.fromiter((row[b] for _, b in usable), np.int64, len(usable))
+    keep = np.flatnonzero(neardup.similarities(matrix, left, right) >= threshold)
+    return [usable[i] for i in keep.tolist()]
+
+
+def _mark(
+    con: duckdb.DuckDBPyConnection,
+    ids: list[str],
+    settings: NearDupSettings,
+    known: dict[str, np.ndarray] | None,
+) -> int:
+    sigs = _fingerprint(con, "nd_new", settings, known)
     pairs = _candidates(con)
     sigs.update(_signatures(con, {x for p in pairs for x in p} - sigs.keys(), settings))
-    edges = [
-        (a, b)
-        for a, b in pairs
-        if a in sigs and b in sigs
-        and neardup.estimate_similarity(sigs[a], sigs[b]) >= settings.threshold
-    ]
+    edges = _similar_pairs(pairs, sigs, settings.threshold)
     new = set(ids)
     info = _articles(con, {x for e in edges for x in e})
     # Copies before this call, to count only new ones (dependents were copies too).

@@ -61,7 +61,7 @@ def find_claims(
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     names = [
         "feeds", "feed_items", "fetches", "documents", "articles", "article_urls", "claims",
-        "claim_mentions", "runs",
+        "claim_mentions", "runs", "derive_queue",
     ]
     counts = {}
     for name in names:

@@ -245,6 +245,17 @@ article_terms = Table(
     PrimaryKeyConstraint("article_id", "term"),
 )
 
+derive_queue = Table(
+    "derive_queue",
+    metadata,
+    # Articles loaded but not yet through the derive step (near duplicates,
+    # stories, claim clusters, search index); see `warehouse.derive`.
+    Column("article_id", String, primary_key=True),
+    Column("minhash", LargeBinary, doc="signature from the transform workers, if any"),
+    Column("minhash_shingle_size", Integer),
+    _ts("queued_at"),
+)
+
 claim_terms = Table(
     "claim_terms",
     metadata,

@@ -1,9 +1,14 @@
 """Staged batches: what a parallel task hands to the one loader, as files.
 
-A batch is a directory holding one Parquet file per table and a
+A batch is a directory holding one Arrow IPC file per table and a
 `manifest.json` written last; a batch without a manifest is incomplete (its
 writer died) and is ignored and later removed. Arrow schemas come from the
 SQLAlchemy tables, so the staged columns are the warehouse's columns.
+
+The files are uncompressed Arrow IPC rather than Parquet: a batch lives for
+minutes and is read once, by the loader, which maps it without decoding
+(reading Parquet was a third of the load's time). Parquet batches left by an
+older version are still read.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Double, Integer, Table
 
@@ -93,7 +99,9 @@ class BatchWriter:
         tmp = Path(tempfile.mkdtemp(dir=self.staging_root, prefix=".tmp-"))
         try:
             for name, data in self.tables.items():
-                pq.write_table(data, tmp / f"{name}.parquet")
+                with pa.OSFile(str(tmp / f"{name}.arrow"), "wb") as sink, \
+                        ipc.new_file(sink, data.schema) as writer:
+                    writer.write_table(data)
             manifest = {
                 "kind": self.kind,
                 "run_id": self.run_id,
@@ -128,8 +136,12 @@ def read_manifest(batch_dir: str | Path) -> dict[str, Any] | None:
 
 
 def read_table(batch_dir: str | Path, name: str) -> pa.Table | None:
-    path = Path(batch_dir) / f"{name}.parquet"
-    return pq.read_table(path) if path.exists() else None
+    path = Path(batch_dir) / f"{name}.arrow"
+    if path.exists():
+        with pa.memory_map(str(path)) as source:
+            return ipc.open_file(source).read_all()
+    legacy = path.with_suffix(".parquet")
+    return pq.read_table(legacy) if legacy.exists() else None
 
 
 def complete_batches(staging_root: Path, kind: str | None = None) -> list[str]:

@@ -1,0 +1,154 @@
+"""The derive step: near duplicates, stories, claim clusters, search index, views.
+
+The loader only inserts; in its transaction it also queues the articles it
+wrote in `derive_queue` (with the MinHash signature the transform workers
+made). `derive_pending` then works the queue off in chunks, each chunk one
+transaction that runs the steps and removes the chunk's queue rows, so a
+crash leaves every article either derived or still queued: the next load or
+`claimwire derive` finishes it. The search index and the views are rebuilt
+once per pass, in the transaction of the last chunk, so an empty queue means
+an index in step with the articles.
+
+The steps run in this order because each reads the previous one's result:
+stories skip copies, clusters skip claims of copies, the search index lists
+originals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import duckdb
+import pyarrow as pa
+
+from claimwire.config import DedupSettings
+from claimwire.failpoints import failpoint
+from claimwire.transform import neardup
+from claimwire.warehouse import search, views
+from claimwire.warehouse.grouping import assign_claim_clusters, assign_stories
+from claimwire.warehouse.idsets import id_table
+from claimwire.warehouse.neardup_index import NearDupSettings, mark_near_duplicates
+from claimwire.warehouse.staging import utcnow
+
+# Articles per derive transaction: bounds the memory of one pass over a long
+# backfill while keeping the per-transaction work (and the one search index
+# rebuild) well amortised.
+CHUNK_ARTICLES = 10_000
+
+
+def queue(con: duckdb.DuckDBPyConnection, written: pa.Table) -> None:
+    """Queue written articles (columns article_id and, if staged, minhash and
+    minhash_shingle_size); called inside the load transaction."""
+    if written.num_rows == 0:
+        return
+    columns = {"article_id": written["article_id"]}
+    for name in ("minhash", "minhash_shingle_size"):
+        if name in written.column_names:
+            columns[name] = written[name]
+    rows = pa.table(columns).append_column(
+        "queued_at", pa.array([utcnow()] * written.num_rows, pa.timestamp("us")))
+    con.register("queued_rows", rows)
+    try:
+        con.execute("INSERT OR REPLACE INTO derive_queue BY NAME SELECT * FROM queued_rows")
+    finally:
+        con.unregister("queued_rows")
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM derive_queue").fetchone()[0]
+
+
+def near_dup_settings(dedup: DedupSettings | None) -> NearDupSettings:
+    if dedup is None:
+        return NearDupSettings()
+    return NearDupSettings(
+        threshold=dedup.near_duplicate_threshold,
+        num_perm=dedup.num_perm,
+        shingle_size=dedup.shingle_size,
+    )
+
+
+StepTimes = dict[str, float]
+
+
+def derive_pending(
+    con: duckdb.DuckDBPyConnection,
+    dedup: DedupSettings | None = None,
+    *,
+    chunk_articles: int = CHUNK_ARTICLES,
+    on_chunk: Callable[[int, int], None] | None = None,
+    step_seconds: StepTimes | None = None,
+) -> dict[str, int]:
+    """Derive everything the queue holds; return counts (near_duplicates,
+    stories_new, claims_clustered, articles_derived, ...).
+
+    `on_chunk(done, total)` reports progress; `step_seconds` collects the time
+    each step took (for the benchmark).
+    """
+    settings = near_dup_settings(dedup)
+    counts: Counter[str] = Counter()
+    times = step_seconds if step_seconds is not None else {}
+    total = pending(con)
+    done = 0
+    while total:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            rows = con.execute(
+                "SELECT article_id, minhash, minhash_shingle_size FROM derive_queue "
+                "ORDER BY queued_at, article_id LIMIT ?",
+                [chunk_articles],
+            ).fetchall()
+            last = len(rows) >= pending(con)
+            ids = [r[0] for r in rows]
+            known = {
+                aid: neardup.signature_from_bytes(blob)
+                for aid, blob, shingle in rows
+                if blob is not None and shingle == settings.shingle_size
+                and len(blob) == 4 * settings.num_perm
+            }
+            with _timed(times, "near_duplicates"):
+                counts.update(near_duplicates=mark_near_duplicates(con, ids, settings, known))
+            with _timed(times, "stories"):
+                counts.update(stories_new=assign_stories(con, ids))
+            with _timed(times, "clusters"):
+                counts.update(claims_clustered=assign_claim_clusters(con, ids))
+            with id_table(con, "derived_ids", ids) as name:
+                con.execute(f"DELETE FROM derive_queue WHERE article_id IN (SELECT id FROM {name})")
+            if last:
+                with _timed(times, "search_index"):
+                    _rebuild_search(con, counts)
+                with _timed(times, "views"):
+                    views.create_views(con)
+            failpoint("derive_in_transaction")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        done += len(ids)
+        counts.update(articles_derived=len(ids))
+        if on_chunk is not None:
+            on_chunk(done, max(total, done))
+        if last:
+            break
+    return dict(counts)
+
+
+@contextlib.contextmanager
+def _timed(times: StepTimes, name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        times[name] = times.get(name, 0.0) + time.perf_counter() - start
+
+
+def _rebuild_search(con: duckdb.DuckDBPyConnection, counts: Counter[str]) -> None:
+    try:
+        search.rebuild_index(con)
+    except search.SearchUnavailable:
+        # Search is optional: a warehouse without the extension still loads.
+        counts.update(search_index_skipped=1)
+
