@@ -5,7 +5,11 @@ workers), and its process tree holds nothing but the measured work.
 The answer is one JSON line on stdout.
 
     python -m bench.child transform ROOT WORKERS [PER_WORKER]  # transform stage only
-    python -m bench.child transform-load ROOT [SKIP_HOOKS]  # transform + load (memory)
+    python -m bench.child transform-load ROOT [NAME=VALUE ...]  # transform + load + derive
+
+transform-load's experiments: story_chunk=N (new articles per story-pairing
+query, `stories.CHUNK`) and memory_limit=SIZE (DuckDB's, `db.MEMORY_LIMIT`),
+both for the loader process only.
 
 The optional arguments are experiments, not the shipped behaviour.
 """
@@ -32,8 +36,7 @@ def main(argv: list[str]) -> int:
         drop_batches(batches)
         answer = {"seconds": seconds, "batches": len(batches)}
     elif command == "transform-load":
-        if len(argv) > 2:
-            _without_hooks(argv[2].split(","))
+        _loader_settings(argv[2:])
         start = time.perf_counter()
         seconds, batches = transform_stage(config)
         # On stderr, so a run stopped during the load still shows how far it got.
@@ -56,11 +59,19 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _without_hooks(names: list[str]) -> None:
-    """Experiment (not the shipped behaviour): load without the named post-load hooks."""
-    from claimwire.warehouse import load
+def _loader_settings(settings: list[str]) -> None:
+    """Experiment (not the shipped behaviour): loader settings as NAME=VALUE."""
+    from claimwire.transform import stories
+    from claimwire.warehouse import db
 
-    load.POST_LOAD_HOOKS[:] = [h for h in load.POST_LOAD_HOOKS if h.__name__ not in names]
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        if name == "story_chunk":
+            stories.CHUNK = int(value)
+        elif name == "memory_limit":
+            db.MEMORY_LIMIT = value
+        else:
+            raise SystemExit(f"unknown experiment {setting!r}")
 
 
 def _shards_per_worker(count: int) -> None:

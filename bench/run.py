@@ -61,7 +61,7 @@ class Sizes:
     memory_timeout: float  # seconds before the memory run is stopped and counted a miss
 
 
-FULL = Sizes(91, 2, 2, 10_000, 2, 1000, 5, 1000, 2, 2, 10_000, 300)
+FULL = Sizes(91, 2, 2, 10_000, 2, 1000, 5, 1000, 2, 2, 10_000, 900)
 QUICK = Sizes(91, 1, 1, 2_000, 1, 200, 5, 200, 1, 1, 500, 120)
 
 # The memory run is stopped past twice its target: the machine is shared.
