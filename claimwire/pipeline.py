@@ -359,11 +359,13 @@ def load_staged(
     with open_warehouse(config.warehouse_path) as con:
         for group in _load_groups(batch_dirs):
             _add(counts, load_batches(con, group))
-    failpoint("load_committed")
-    for batch in batch_dirs:
-        remove_batch(batch)
-    if derive_after:
-        _add(counts, derive_staged(config))
+        failpoint("load_committed")
+        for batch in batch_dirs:
+            remove_batch(batch)
+        if derive_after:
+            # On the same connection: after a poll load the queue is empty and
+            # this costs one count.
+            _add(counts, derive.derive_pending(con, config.dedup))
     return counts
 
 

@@ -153,6 +153,8 @@ TRANSFORM_TABLES = ("articles", "claims", "claim_mentions", "doc_status")
 def _unique(table: pa.Table, columns: list[str]) -> bool:
     if table.num_rows < 2:
         return True
+    if len(columns) == 1:
+        return pc.count_distinct(table[columns[0]]).as_py() == table.num_rows
     return table.group_by(columns).aggregate([]).num_rows == table.num_rows
 
 
@@ -253,7 +255,10 @@ def load_transform_batch(
     if staged is not None and staged.num_rows:
         resolved = resolve_articles(con, staged)
         counts.add("exact_duplicates", len(resolved.merged))
-        written = staged.take(pa.array(resolved.write, pa.int64()))
+        # Usually nothing merged: every candidate is written, and copying the
+        # texts (and claims) to drop none of them would be the load's largest cost.
+        everything = len(resolved.write) == staged.num_rows
+        written = staged if everything else staged.take(pa.array(resolved.write, pa.int64()))
         written_ids = written.column("article_id").to_pylist()
         if written_ids:
             _write_articles(con, _article_columns(written), counts)
@@ -262,11 +267,14 @@ def load_transform_batch(
         claims = tables.get("claims")
         mentions = tables.get("claim_mentions")
         if claims is not None and claims.num_rows and written_ids:
-            claims = claims.filter(pc.is_in(claims["article_id"], value_set=written["article_id"]))
+            if not everything:
+                claims = claims.filter(pc.is_in(claims["article_id"],
+                                                value_set=written["article_id"]))
+                if mentions is not None:
+                    mentions = mentions.filter(pc.is_in(mentions["claim_id"],
+                                                        value_set=claims["claim_id"]))
             counts.add("claims_loaded", _insert(con, "claims", claims))
             if mentions is not None and mentions.num_rows:
-                wanted = claims["claim_id"]
-                mentions = mentions.filter(pc.is_in(mentions["claim_id"], value_set=wanted))
                 _insert(con, "claim_mentions", mentions)
     if status is not None and status.num_rows:
         con.register("staged_status", status)
