@@ -162,12 +162,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
-    from claimwire.pipeline import derive_staged
+    from claimwire.pipeline import derive_reporting
 
     config = _config(args)
-    counts = derive_staged(
-        config, on_chunk=None if args.quiet else (
-            lambda done, total: _say(f"[derive {done}/{total} articles]")))
+    counts = derive_reporting(config, (lambda message: None) if args.quiet else _say)
     if not counts:
         print("nothing to derive: every loaded article is up to date")
         return 0

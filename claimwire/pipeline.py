@@ -378,7 +378,9 @@ def derive_staged(
         return derive.derive_pending(con, config.dedup, on_chunk=on_chunk)
 
 
-def _derive_reporting(config: Config, say: Callable[[str], None]) -> dict[str, int]:
+def derive_reporting(config: Config, say: Callable[[str], None]) -> dict[str, int]:
+    """`derive_staged`, telling `say` how far it got after each chunk."""
+
     def on_chunk(done: int, total: int) -> None:
         say(f"[derive {done}/{total} articles] near duplicates, stories, clusters, search index")
 
@@ -596,7 +598,7 @@ def _finish_ingest(
     loaded = load_staged(config, transform_batches, run_id=summary.run_id, leftovers="transform",
                          derive_after=False)
     summary.counts.update(loaded)
-    summary.counts.update(_derive_reporting(config, say))
+    summary.counts.update(derive_reporting(config, say))
     for plan in plans + transform_plans:
         Path(plan).unlink(missing_ok=True)
     summary.ended_at = utcnow()
@@ -799,7 +801,7 @@ def run_backfill(
     batches = _transform_in_workers(config, plans, summary.run_id, None)
     summary.counts.update(_sum_info(batches))
     summary.counts.update(load_staged(config, batches, run_id=summary.run_id, derive_after=False))
-    summary.counts.update(_derive_reporting(config, say))
+    summary.counts.update(derive_reporting(config, say))
     for plan in plans:
         Path(plan).unlink(missing_ok=True)
     checkpoint.clear()

@@ -1,6 +1,9 @@
 """claimwire_transform: raw documents -> articles and claims, whenever new documents land.
 
-    plan -> transform_shard (one mapped task per shard of documents) -> load (the one writer)
+    plan -> transform_shard (one mapped task per shard of documents) -> load -> derive
+
+`load` and `derive` are the writers (one slot of the `claimwire_warehouse` pool); `derive`
+marks near duplicates, assigns stories and claim clusters and rebuilds the search index.
 
 Scheduled on the `claimwire://raw-documents` asset that `claimwire_poll` emits. The
 window comes from the triggering events' `extra`: when every event carries one (the

@@ -19,7 +19,6 @@ import io
 import logging
 import os
 import re
-import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from claimwire.files import atomic_file
 from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.http import sniff_html
@@ -298,26 +298,17 @@ def export_warc(archive: RawArchive, documents: Iterable[dict[str, Any]], out_pa
     appears complete or not at all.
     """
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=".tmp-warc-")
     written = 0
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            writer = WARCWriter(handle, gzip=True, warc_version="1.1")
-            writer.write_record(
-                writer.create_warcinfo_record(
-                    out_path.name, {"software": "claimwire", "format": "WARC File Format 1.1"}
-                )
+    with atomic_file(out_path, prefix=".tmp-warc-") as handle:
+        writer = WARCWriter(handle, gzip=True, warc_version="1.1")
+        writer.write_record(
+            writer.create_warcinfo_record(
+                out_path.name, {"software": "claimwire", "format": "WARC File Format 1.1"}
             )
-            for document in documents:
-                if _write_document(writer, archive, document):
-                    written += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        )
+        for document in documents:
+            if _write_document(writer, archive, document):
+                written += 1
     return written
 
 

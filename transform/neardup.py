@@ -140,9 +140,8 @@ def estimate_similarity(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Estimated Jaccard similarity of the two shingle sets."""
     if sig_a.shape != sig_b.shape:
         raise ValueError("signatures of different lengths are not comparable")
-    if np.all(sig_a == _EMPTY) or np.all(sig_b == _EMPTY):
-        return 0.0
-    return float(np.count_nonzero(sig_a == sig_b)) / sig_a.size
+    pair = np.arange(1)
+    return float(similarities(np.stack([sig_a, sig_b]), pair, pair + 1)[0])
 
 
 def _collision_probability(s: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -191,10 +190,4 @@ def band_keys(sig: np.ndarray, params: LshParams | None = None) -> list[int]:
     params = params or lsh_params(DEFAULT_THRESHOLD, sig.size)
     if np.all(sig == _EMPTY):
         return []  # a text without words is nobody's near-duplicate
-    rows = sig[: params.used_perm].astype(np.uint64).reshape(params.bands, params.rows)
-    acc = np.arange(1, params.bands + 1, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)
-    with np.errstate(over="ignore"):
-        for col in range(params.rows):
-            acc = (acc ^ rows[:, col]) * np.uint64(0x100000001B3)
-            acc ^= acc >> _SHIFT32
-    return acc.view(np.int64).tolist()
+    return band_keys_many(sig[None, :], params)[0].tolist()

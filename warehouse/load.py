@@ -7,7 +7,8 @@ inserted with DuckDB's own `INSERT ... BY NAME SELECT` path, never row by row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -27,12 +28,8 @@ ARTICLE_DERIVED = (
 FEED_STATE = tuple(c.name for c in schema.feeds.columns if c.name not in ("feed_url", "added_at"))
 
 
-@dataclass
-class LoadCounts:
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, key: str, value: int) -> None:
-        self.counts[key] = self.counts.get(key, 0) + int(value)
+# Rows loaded, replaced, merged ... per kind; what `load_batches` returns.
+LoadCounts = Counter[str]
 
 
 def _insert(
@@ -65,9 +62,9 @@ def _upsert_feeds(con: duckdb.DuckDBPyConnection, data: pa.Table) -> None:
 
 def load_poll_batch(con: duckdb.DuckDBPyConnection, batch_dir: str, counts: LoadCounts) -> None:
     _upsert_feeds(con, read_table(batch_dir, "feeds"))
-    counts.add("feed_items_new", _insert(con, "feed_items", read_table(batch_dir, "feed_items")))
-    counts.add("fetches", _insert(con, "fetches", read_table(batch_dir, "fetches")))
-    counts.add("documents_new", _insert(con, "documents", read_table(batch_dir, "documents")))
+    counts.update(feed_items_new=_insert(con, "feed_items", read_table(batch_dir, "feed_items")))
+    counts.update(fetches=_insert(con, "fetches", read_table(batch_dir, "fetches")))
+    counts.update(documents_new=_insert(con, "documents", read_table(batch_dir, "documents")))
 
 
 def _lookup(
@@ -254,7 +251,7 @@ def load_transform_batch(
     written_ids: list[str] = []
     if staged is not None and staged.num_rows:
         resolved = resolve_articles(con, staged)
-        counts.add("exact_duplicates", len(resolved.merged))
+        counts.update(exact_duplicates=len(resolved.merged))
         # Usually nothing merged: every candidate is written, and copying the
         # texts (and claims) to drop none of them would be the load's largest cost.
         everything = len(resolved.write) == staged.num_rows
@@ -273,7 +270,7 @@ def load_transform_batch(
                 if mentions is not None:
                     mentions = mentions.filter(pc.is_in(mentions["claim_id"],
                                                         value_set=claims["claim_id"]))
-            counts.add("claims_loaded", _insert(con, "claims", claims))
+            counts.update(claims_loaded=_insert(con, "claims", claims))
             if mentions is not None and mentions.num_rows:
                 _insert(con, "claim_mentions", mentions)
     if status is not None and status.num_rows:
@@ -286,7 +283,7 @@ def load_transform_batch(
             )
         finally:
             con.unregister("staged_status")
-        counts.add("documents_failed", pc.sum(pc.equal(status["status"], "failed")).as_py() or 0)
+        counts.update(documents_failed=pc.sum(pc.equal(status["status"], "failed")).as_py() or 0)
     return written_ids
 
 
@@ -316,8 +313,8 @@ def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: 
             con.execute(f"DELETE FROM claims WHERE article_id IN ({of_stored})")
     finally:
         con.unregister("staged_articles")
-    counts.add("articles_loaded", articles.num_rows - stored)
-    counts.add("articles_replaced", stored)
+    counts.update(articles_loaded=articles.num_rows - stored)
+    counts.update(articles_replaced=stored)
 
 
 def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[str, int]:
@@ -326,14 +323,14 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
     Loaded articles are queued for `derive.derive_pending`, which the caller
     runs after this commits.
     """
-    counts = LoadCounts()
+    counts: LoadCounts = Counter()
     transform_dirs: list[str] = []
     con.execute("BEGIN TRANSACTION")
     try:
         for batch_dir in batch_dirs:
             manifest = read_manifest(batch_dir)
             if manifest is None:
-                counts.add("batches_incomplete", 1)
+                counts.update(batches_incomplete=1)
                 continue
             if manifest["kind"] == "poll":
                 load_poll_batch(con, batch_dir, counts)
@@ -341,7 +338,7 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
                 transform_dirs.append(batch_dir)
             elif manifest["kind"] == "run":
                 _insert(con, "runs", read_table(batch_dir, "runs"), mode="REPLACE")
-            counts.add("batches", 1)
+            counts.update(batches=1)
         if transform_dirs:
             load_transform_batch(con, combine_transform_batches(transform_dirs), counts)
         failpoint("load_in_transaction")
@@ -349,4 +346,4 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return counts.counts
+    return dict(counts)

@@ -228,18 +228,25 @@ def refresh_stale_index(con: duckdb.DuckDBPyConnection, settings: NearDupSetting
     return len(stale)
 
 
+def _pair_similarities(
+    pairs: Sequence[tuple[str, str]], sigs: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Estimated Jaccard of each pair, all at once; both ids must be in `sigs`."""
+    if not pairs:
+        return np.empty(0, dtype=np.float64)
+    order = sorted({x for pair in pairs for x in pair})
+    row = {aid: i for i, aid in enumerate(order)}
+    matrix = np.stack([sigs[aid] for aid in order])
+    left = np.fromiter((row[a] for a, _ in pairs), np.int64, len(pairs))
+    right = np.fromiter((row[b] for _, b in pairs), np.int64, len(pairs))
+    return neardup.similarities(matrix, left, right)
+
+
 def _similar_pairs(
     pairs: list[tuple[str, str]], sigs: dict[str, np.ndarray], threshold: float
 ) -> list[tuple[str, str]]:
     usable = [(a, b) for a, b in pairs if a in sigs and b in sigs]
-    if not usable:
-        return []
-    order = sorted({x for pair in usable for x in pair})
-    row = {aid: i for i, aid in enumerate(order)}
-    matrix = np.stack([sigs[aid] for aid in order])
-    left = np.fromiter((row[a] for a, _ in usable), np.int64, len(usable))
-    right = np.fromiter((row[b] for _, b in usable), np.int64, len(usable))
-    keep = np.flatnonzero(neardup.similarities(matrix, left, right) >= threshold)
+    keep = np.flatnonzero(_pair_similarities(usable, sigs) >= threshold)
     return [usable[i] for i in keep.tolist()]
 
 
@@ -306,10 +313,9 @@ def _write_links(
 ) -> None:
     sigs = _signatures(con, set(links) | set(links.values()), settings)
     now = utcnow()
-    similarity = [
-        neardup.estimate_similarity(sigs[a], sigs[o]) if a in sigs and o in sigs else None
-        for a, o in links.items()
-    ]
+    signed = [(a, o) for a, o in links.items() if a in sigs and o in sigs]
+    known = dict(zip(signed, _pair_similarities(signed, sigs).tolist(), strict=True))
+    similarity = [known.get(link) for link in links.items()]
     table = pa.table(
         {
             "article_id": pa.array(list(links), pa.string()),
