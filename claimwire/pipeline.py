@@ -292,7 +292,7 @@ def plan_transform(
 ) -> list[str]:
     """Pending raw documents (or all documents published in the window) as shard plans."""
     columns = "d.doc_id, d.url, d.canonical_url, d.final_url, d.feed_url, d.guid, " \
-              "d.raw_sha256, d.published_at, d.fetched_at, d.item_title"
+              "d.raw_sha256, d.charset, d.published_at, d.fetched_at, d.item_title"
     if window is None:
         rows = _read_rows(
             config,
@@ -730,7 +730,8 @@ def warc_shard(
             "doc_id": url_key(page.canonical_url), "url": page.url,
             "canonical_url": page.canonical_url, "final_url": page.url,
             "feed_url": f"warc:{Path(path).name}", "guid": page.url, "raw_sha256": digest,
-            "content_type": page.content_type, "published_at": page.date,
+            "content_type": page.content_type, "charset": page.charset,
+            "published_at": page.date,
             "fetched_at": page.record_date, "status": "pending",
         })
     if report:

@@ -13,17 +13,15 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 
+from claimwire.formats.dates import EARLIEST_YEAR, not_in_future, parse_datetime
 from claimwire.ingest.urls import canonicalize_url
 
-# Dates further ahead than this are a publisher's clock or typo, not news.
-FUTURE_TOLERANCE = timedelta(days=2)
 _TAG_RE = re.compile(r"<[^>]+>")
 _SPACE_RE = re.compile(r"\s+")
 # feedparser resolves entities from the document's own DTD only for its
@@ -73,30 +71,11 @@ def _struct_to_datetime(value: Any) -> datetime | None:
         return None
 
 
-def parse_date(value: Any) -> datetime | None:
-    """RFC 822 or ISO 8601 text -> aware UTC datetime; None when unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def sane_date(value: datetime | None, now: datetime | None = None) -> datetime | None:
-    if value is None:
+    """A feed's date, or None when it is before 1990 or too far in the future."""
+    if value is None or value.year < EARLIEST_YEAR:
         return None
-    now = now or datetime.now(UTC)
-    if value > now + FUTURE_TOLERANCE or value.year < 1990:
-        return None
-    return value
+    return not_in_future(value, now)
 
 
 def _make_guid(raw_guid: str | None, link: str, title: str | None) -> str:
@@ -251,8 +230,8 @@ def _parse_json_feed(
                 canonical_url=canonical,
                 title=title,
                 published_at=sane_date(
-                    parse_date(entry.get("date_published"))
-                    or parse_date(entry.get("date_modified")),
+                    parse_datetime(entry.get("date_published"))
+                    or parse_datetime(entry.get("date_modified")),
                     now,
                 ),
                 summary=summary,

@@ -19,28 +19,15 @@ What it guarantees, all limits coming from `HttpSettings`:
 * Politeness: `max_connections` in flight overall, `per_host_connections` and
   `per_host_delay` between request starts per host name, robots.txt for pages.
 
-Charset precedence (reported in `charset`, body stays raw bytes):
-  1. byte-order mark (unambiguous, browsers put it first too);
-  2. body that is valid UTF-8 and not pure ASCII: "utf-8" whatever is declared
-     (real text in a legacy encoding is practically never valid UTF-8, while
-     pages declaring latin-1 but carrying UTF-8 are common);
-  3. Content-Type header charset, if the body decodes with it;
-  4. <meta charset> / http-equiv, or the XML declaration, in the first 2 KB,
-     if the body decodes with it;
-  5. pure ASCII or valid UTF-8 -> "utf-8"; else charset_normalizer's guess.
-  So when header and meta disagree and both decode, the header wins (as in
-  the HTML standard); a declaration the bytes contradict is skipped. Names are
-  Python codec names ("utf-8", "cp1251"); latin-1/ascii labels become cp1252
-  as browsers do.
+The charset is reported in `charset` (see `claimwire.formats.charset` for the
+precedence); the body stays raw bytes.
 """
 
 from __future__ import annotations
 
-import codecs
 import functools
 import logging
 import random
-import re
 import ssl
 import threading
 import time
@@ -51,13 +38,22 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import httpcore
 import httpx
 
 from claimwire.config import HttpSettings
+from claimwire.formats.charset import detect_charset
+from claimwire.formats.dates import retry_after_seconds
+from claimwire.formats.media import (
+    GENERIC_TYPES,
+    PAGE_TYPES,
+    is_feed_type,
+    media_type,
+    sniff_feed,
+    sniff_html,
+)
 from claimwire.ingest import netguard
 from claimwire.ingest.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse
 
@@ -285,122 +281,18 @@ class _Decoder:
         return data
 
 
-# ------------------------------------------------------ content type, sniff
-
-_GENERIC_TYPES = frozenset(
-    {
-        "",
-        "application/octet-stream",
-        "binary/octet-stream",
-        "application/unknown",
-        "unknown/unknown",
-        "application/x-unknown",
-        "text/plain",
-    }
-)
-_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_FEED_TYPES = frozenset(
-    {
-        "application/rss+xml",
-        "application/atom+xml",
-        "application/rdf+xml",
-        "application/xml",
-        "text/xml",
-        "application/feed+json",
-        "application/json",
-        "text/json",
-        "application/x-rss+xml",
-        "application/x-atom+xml",
-    }
-)
-# Tags the HTML standard's MIME sniffing treats as proof of HTML at the start.
-_HTML_STARTS = tuple(
-    f"<{tag}".encode()
-    for tag in (
-        "!doctype html", "html", "head", "script", "iframe", "h1", "div", "font",
-        "table", "a", "style", "title", "b", "body", "br", "p", "!--", "meta",
-    )
-)  # fmt: skip
-_XML_ROOTS = (b"<rss", b"<feed", b"<rdf:rdf", b"<channel")
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose BOM is its prefix
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
-def _bom(body: bytes) -> tuple[str, int] | None:
-    for mark, name in _BOMS:
-        if body.startswith(mark):
-            return name, len(mark)
-    return None
-
-
-def _sniff_head(body: bytes) -> bytes:
-    """First bytes, BOM removed, transcoded to ASCII-ish lower case, whitespace stripped."""
-    head = body[:1024]
-    bom = _bom(head)
-    if bom is not None:
-        head = head[bom[1] :].decode(bom[0], errors="ignore").encode("utf-8", errors="ignore")
-    return head.lstrip(b" \t\r\n\x0c").lower()
-
-
-def _looks_binary(head: bytes) -> bool:
-    return b"\x00" in head or head.startswith((b"%pdf", b"\x89png", b"gif8", b"\xff\xd8\xff"))
-
-
-def sniff_html(body: bytes) -> bool:
-    head = _sniff_head(body)
-    if _looks_binary(head):
-        return False
-    for start in _HTML_STARTS:
-        if head.startswith(start) and head[len(start) : len(start) + 1] in (b" ", b">", b""):
-            return True
-    # XHTML and pages with a comment or XML prolog first.
-    return head.startswith((b"<?xml", b"<!")) and b"<html" in head
-
-
-def sniff_feed(body: bytes) -> str | None:
-    """'application/xml' or 'application/json' when the bytes look like a feed."""
-    head = _sniff_head(body)
-    if _looks_binary(head):
-        return None
-    if head.startswith(_XML_ROOTS) or (
-        head.startswith((b"<?xml", b"<!--")) and any(root in head for root in _XML_ROOTS)
-    ):
-        return "application/xml"
-    if head.startswith(b"{"):
-        return "application/json"
-    return None
-
-
-def _media_type(value: str | None) -> tuple[str, dict[str, str]]:
-    if not value:
-        return "", {}
-    kind, _, rest = value.partition(";")
-    params: dict[str, str] = {}
-    for part in rest.split(";"):
-        name, eq, val = part.partition("=")
-        if eq:
-            params[name.strip().lower()] = val.strip().strip("'\"").strip()
-    return kind.strip().lower(), params
-
-
-def _is_feed_type(kind: str) -> bool:
-    return kind in _FEED_TYPES or kind.endswith(("+xml", "+json"))
+# ------------------------------------------------------ content type
 
 
 def _precheck_type(kind: str, accept: Accept) -> None:
     """Refuse from the headers alone when no sniffing could change the answer."""
     if accept == "page":
         # XML types may carry XHTML, so they are sniffed rather than refused.
-        maybe = _PAGE_TYPES | _GENERIC_TYPES | {"application/xml", "text/xml"}
+        maybe = PAGE_TYPES | GENERIC_TYPES | {"application/xml", "text/xml"}
     elif accept == "feed":
         # Feeds served as text/html are common enough to deserve a sniff.
-        maybe = _GENERIC_TYPES | {"text/html"}
-        if _is_feed_type(kind):
+        maybe = GENERIC_TYPES | {"text/html"}
+        if is_feed_type(kind):
             return
     else:
         return
@@ -413,98 +305,18 @@ def _effective_type(kind: str, body: bytes, accept: Accept) -> str | None:
     if accept == "any":
         return kind or None
     if accept == "page":
-        if kind in _PAGE_TYPES:
+        if kind in PAGE_TYPES:
             return kind
         if sniff_html(body):
             xml = kind in ("application/xml", "text/xml")
             return "application/xhtml+xml" if xml else "text/html"
         raise _Failure(f"bad_content_type: {kind or 'missing'}")
-    if _is_feed_type(kind):
+    if is_feed_type(kind):
         return kind
     sniffed = sniff_feed(body)
     if sniffed is None:
         raise _Failure(f"bad_content_type: {kind or 'missing'}")
     return sniffed
-
-
-# ---------------------------------------------------------------- charset
-
-_META_CHARSET = re.compile(rb"<meta[^>]{0,512}?charset\s*=\s*[\"']?\s*([a-z0-9_:.+-]{1,40})", re.I)
-_XML_ENCODING = re.compile(rb"<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([a-z0-9_:.+-]{1,40})", re.I)
-# Labels browsers read as a superset; decoding with the narrow codec would fail on real pages.
-_WIDER = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030"}
-_CHECK_BYTES = 256 * 1024
-_DETECT_BYTES = 64 * 1024
-
-
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip().strip("'\"")).name
-    except (LookupError, ValueError):
-        return None
-    return _WIDER.get(name, name)
-
-
-def _decodes(body: bytes, codec: str) -> bool:
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    try:
-        # Not final: the sample may end inside a multi-byte sequence.
-        decoder.decode(body[:_CHECK_BYTES], final=len(body) <= _CHECK_BYTES)
-    except (UnicodeDecodeError, ValueError):
-        return False
-    return True
-
-
-def detect_charset(body: bytes, header_charset: str | None) -> str | None:
-    """Charset of `body` by the precedence in the module docstring."""
-    bom = _bom(body)
-    if bom is not None:
-        # "utf-16"/"utf-32" rather than the -le/-be names: those codecs read
-        # the BOM themselves instead of leaving U+FEFF in the text.
-        return bom[0].split("-le")[0].split("-be")[0]
-    utf8 = _decodes(body, "utf-8")
-    if utf8 and not body[:_CHECK_BYTES].isascii():
-        return "utf-8"
-    head = body[:2048]
-    candidates = [_codec(header_charset)]
-    for pattern in (_META_CHARSET, _XML_ENCODING):
-        match = pattern.search(head)
-        if match:
-            declared = _codec(match.group(1).decode("ascii"))
-            # A UTF-16 label inside ASCII-compatible bytes is a lie (HTML standard).
-            candidates.append("utf-8" if declared and declared.startswith("utf-16") else declared)
-    for codec in candidates:
-        if codec and _decodes(body, codec):
-            return codec
-    if utf8:
-        return "utf-8"
-    try:
-        import charset_normalizer
-    except ImportError:  # optional: without it an undeclared legacy page stays unknown
-        return None
-    best = charset_normalizer.from_bytes(body[:_DETECT_BYTES]).best()
-    return _codec(best.encoding) if best is not None else None
-
-
-# ------------------------------------------------------------------ retry
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Parse Retry-After (delta seconds or HTTP date); None when absent or unparsable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 # ----------------------------------------------------------------- client
@@ -899,7 +711,7 @@ class HttpClient:
                 return
             if length is not None and length > s.max_bytes and truncate is None:
                 raise _Failure(f"too_large: body over {s.max_bytes} bytes (Content-Length)")
-            kind, params = _media_type(headers.get("content-type"))
+            kind, params = media_type(headers.get("content-type"))
             _precheck_type(kind, accept)
             decoder = _Decoder(headers.get("content-encoding"), s.max_decompressed_bytes)
             body = self._read(response, decoder, s.max_bytes, truncate)

@@ -21,27 +21,24 @@ nothing in it was modified since, so nothing in it was published in the window.
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urljoin
 
 from lxml import etree
 
+from claimwire.formats.dates import parse_w3c_datetime
 from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import canonicalize_url
-from claimwire.transform.extract import parse_datetime
 from claimwire.window import Window
 
 # The sitemap protocol caps a file at 50 MB uncompressed; a little slack for sloppy sites.
 MAX_SITEMAP_BYTES = 64 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
-# W3C datetime allows year-only and year-month dates, which fromisoformat refuses.
-_PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?\s*$")
 
 
 
@@ -221,21 +218,6 @@ def gunzip_capped(data: bytes, cap: int) -> bytes:
     return b"".join(parts)
 
 
-def parse_sitemap_date(value: str | None) -> datetime | None:
-    """W3C datetime (full, date-only, year-month or year) -> aware UTC, else None."""
-    if not value or not value.strip():
-        return None
-    moment = parse_datetime(value)
-    if moment is not None:
-        return moment
-    match = _PARTIAL_DATE.match(value)
-    if match:
-        year, month = int(match.group(1)), int(match.group(2) or 1)
-        if 1990 <= year <= 2100 and 1 <= month <= 12:
-            return datetime(year, month, 1, tzinfo=UTC)
-    return None
-
-
 def _wanted(entry: SitemapEntry, window: Window, loose: bool) -> bool:
     if window.contains(entry.published_at):
         return True
@@ -247,7 +229,7 @@ def _index_children(root: etree._Element, base_url: str) -> list[tuple[str, date
     for element in _children(root, "sitemap"):
         loc = _child_text(element, "loc")
         if loc:
-            lastmod = parse_sitemap_date(_child_text(element, "lastmod"))
+            lastmod = parse_w3c_datetime(_child_text(element, "lastmod"))
             children.append((urljoin(base_url, loc), lastmod))
     return children
 
@@ -263,12 +245,12 @@ def _url_entries(root: etree._Element, base_url: str, walk: SitemapWalk) -> list
         published = None
         dated_by = "news"
         for news in _children(element, "news"):
-            published = parse_sitemap_date(_child_text(news, "publication_date"))
+            published = parse_w3c_datetime(_child_text(news, "publication_date"))
             title = _child_text(news, "title")
             break
         if published is None:
             dated_by = "lastmod"
-            published = parse_sitemap_date(_child_text(element, "lastmod"))
+            published = parse_w3c_datetime(_child_text(element, "lastmod"))
         if published is None:
             walk.undated += 1
             continue

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,27 +25,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import lxml.html
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from claimwire.files import atomic_file
+from claimwire.formats.charset import detect_charset
+from claimwire.formats.dates import parse_datetime
+from claimwire.formats.htmlmeta import page_published_at
+from claimwire.formats.media import PAGE_TYPES, media_type, sniff_html
 from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.backfill_state import BackfillCheckpoint
-from claimwire.ingest.http import sniff_html
 from claimwire.ingest.urls import canonicalize_url
-from claimwire.transform.extract import decode_html, published_time
 from claimwire.window import Window
 
 log = logging.getLogger(__name__)
 
 # Same ceiling as a fetched page (HttpSettings.max_bytes): bigger is not an article.
 MAX_PAGE_BYTES = 10 * 1024 * 1024
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 WARC_SUFFIXES = (".warc", ".warc.gz")
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # What a broken file throws at us from inside warcio, zlib or the file system.
 _READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, KeyError, IndexError)
 
@@ -59,6 +57,7 @@ class WarcPage:
     canonical_url: str
     body: bytes  # the HTTP payload, transfer and content encodings undone
     content_type: str  # media type only, e.g. "text/html"
+    charset: str | None  # as the HTTP header declared or the bytes show
     record_date: datetime  # WARC-Date (capture time), aware UTC
     published_at: datetime | None  # from the page's own metadata, aware UTC
 
@@ -208,25 +207,27 @@ def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
         stats.bad_status += 1
         return None
     url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
-    record_date = _warc_date(record.rec_headers.get_header("WARC-Date"))
+    # WARC-Date is ISO 8601 UTC by definition.
+    record_date = parse_datetime(record.rec_headers.get_header("WARC-Date"))
     if not url or record_date is None:
         stats.damaged += 1
         return None
-    declared = _media_type(http.get_header("Content-Type"))
-    if declared and declared not in HTML_TYPES and declared not in ("application/octet-stream",):
+    declared, params = media_type(http.get_header("Content-Type"))
+    if declared and declared not in PAGE_TYPES and declared not in ("application/octet-stream",):
         stats.not_html += 1
         return None
     body = record.content_stream().read(MAX_PAGE_BYTES + 1)
     if len(body) > MAX_PAGE_BYTES:
         stats.too_large += 1
         return None
-    if declared not in HTML_TYPES:
+    if declared not in PAGE_TYPES:
         # Undeclared or generic type: believe the bytes, as the fetcher does.
         if not sniff_html(body):
             stats.not_html += 1
             return None
         declared = "text/html"
-    published = page_published_at(body)
+    charset = detect_charset(body, params.get("charset"))
+    published = page_published_at(body, charset)
     if not window.contains(published or record_date):
         stats.out_of_window += 1
         return None
@@ -235,6 +236,7 @@ def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
         canonical_url=canonicalize_url(url),
         body=body,
         content_type=declared,
+        charset=charset,
         record_date=record_date,
         published_at=published,
     )
@@ -255,33 +257,6 @@ def _truncated(record: Any) -> bool:
     while raw.read(64 * 1024):
         pass
     return getattr(raw, "limit", 0) > 0
-
-
-def page_published_at(body: bytes) -> datetime | None:
-    """The publication time an HTML page declares, or None (never raises)."""
-    try:
-        text = _XML_DECLARATION.sub("", decode_html(body), count=1)
-        if not text.strip():
-            return None
-        return published_time(lxml.html.document_fromstring(text))
-    except Exception:  # a stranger's markup; no date is the honest answer
-        return None
-
-
-def _warc_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # WARC-Date is UTC by definition
-    return moment.astimezone(UTC)
-
-
-def _media_type(value: str | None) -> str:
-    return (value or "").split(";", 1)[0].strip().lower()
 
 
 # ------------------------------------------------------------------ export

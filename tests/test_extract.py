@@ -12,13 +12,7 @@ from hypothesis import strategies as st
 from claimwire.sample_site import sample_articles
 from claimwire.sample_site.catalog import OFFLINE_BASE_URL, SampleArticle, article_parts
 from claimwire.sample_site.server import build_resources
-from claimwire.transform.extract import (
-    Extracted,
-    canonical_url,
-    decode_html,
-    extract_article,
-    parse_datetime,
-)
+from claimwire.transform.extract import Extracted, extract_article
 
 ARTICLES = sample_articles()
 PAGES = build_resources(OFFLINE_BASE_URL)
@@ -169,24 +163,6 @@ def test_utf8_page_with_stale_latin1_declaration_stays_utf8() -> None:
     assert GERMAN in extract_article(data).text
 
 
-def test_decode_html_honours_bom_and_xml_declaration() -> None:
-    assert decode_html("<p>é</p>".encode("utf-8-sig")) == "<p>é</p>"
-    assert decode_html("<p>é</p>".encode("utf-16")) == "<p>é</p>"
-    xml = '<?xml version="1.0" encoding="windows-1251"?><html><p>Рютте</p></html>'
-    assert "Рютте" in decode_html(xml.encode("windows-1251"))
-
-
-def test_parse_datetime_normalises_to_utc() -> None:
-    expected = datetime(2024, 10, 30, 13, 20, tzinfo=UTC)
-    assert parse_datetime("2024-10-30T14:20:00+01:00") == expected
-    assert parse_datetime("2024-10-30T14:20:00+0100") == expected
-    assert parse_datetime("2024-10-30T13:20:00Z") == expected
-    assert parse_datetime("Wed, 30 Oct 2024 13:20:00 GMT") == expected
-    assert parse_datetime("2024-10-30") == datetime(2024, 10, 30, tzinfo=UTC)
-    assert parse_datetime("yesterday") is None
-    assert parse_datetime("") is None
-
-
 def test_published_from_json_ld_when_no_meta_tag() -> None:
     head = (
         '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
@@ -195,18 +171,6 @@ def test_published_from_json_ld_when_no_meta_tag() -> None:
     )
     result = extract_article(_page(GERMAN, head))
     assert result.published == datetime(2024, 10, 28, 20, 40, tzinfo=UTC)
-
-
-def test_canonical_url_is_absolute_or_none() -> None:
-    import lxml.html
-
-    relative = lxml.html.fromstring('<html><head><link rel="canonical" href="/a/b.html"></head>')
-    assert canonical_url(relative, "https://news.example/x?y=1") == "https://news.example/a/b.html"
-    assert canonical_url(relative) is None
-    og = lxml.html.fromstring(
-        '<html><head><meta property="og:url" content="https://news.example/og"></head>'
-    )
-    assert canonical_url(og) == "https://news.example/og"
 
 
 # Property test: whatever bytes arrive, extraction answers with a result.

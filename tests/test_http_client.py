@@ -5,13 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import pytest
 
 from claimwire.config import HttpSettings
-from claimwire.ingest.http import HttpClient, detect_charset, retry_after_seconds
+from claimwire.ingest.http import HttpClient
 
 try:
     from servers import Reply, Seen, gzipped, redirect, serve
@@ -171,14 +169,6 @@ def test_429_honours_retry_after_then_succeeds() -> None:
     assert second.time - first.time >= 0.95
 
 
-def test_retry_after_parsing() -> None:
-    now = datetime(2024, 10, 1, 10, 0, 0, tzinfo=UTC)
-    assert retry_after_seconds("120") == 120.0
-    assert retry_after_seconds(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30
-    assert retry_after_seconds(format_datetime(now - timedelta(hours=1), usegmt=True), now) == 0
-    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
-
-
 def test_per_host_delay_is_respected_between_request_starts() -> None:
     routes = {f"/p{i}": Reply(body=PAGE, headers={"Content-Type": HTML}) for i in range(4)}
     with serve(routes) as base, client(per_host_delay=0.3, per_host_connections=4) as http:
@@ -310,19 +300,6 @@ def test_charset_when_header_and_meta_disagree() -> None:
         assert http.get(base + "/header-lies").charset == "cp1251"
         assert http.get(base + "/meta-lies").charset == "cp1251"
         assert http.get(base + "/utf8-as-latin1").charset == "utf-8"
-
-
-def test_detect_charset_sources() -> None:
-    assert detect_charset(b"\xef\xbb\xbf<html>", "iso-8859-1") == "utf-8"
-    assert detect_charset("<p>x</p>".encode("utf-16"), None) == "utf-16"
-    assert detect_charset(b"<html>caf\xe9</html>", "latin-1") == "cp1252"
-    http_equiv = b'<meta http-equiv="Content-Type" content="text/html; charset=koi8-r"><p>\xf0'
-    assert detect_charset(http_equiv, None) == "koi8-r"
-    assert detect_charset(b'<?xml version="1.0" encoding="ISO-8859-5"?><rss>\xb0', None) == (
-        "iso8859-5"
-    )
-    assert detect_charset(b"<html>plain ascii</html>", None) == "utf-8"
-    assert detect_charset(b"<html>x</html>", "no-such-charset") == "utf-8"
 
 
 def test_get_many_mixes_hosts_and_failures() -> None:

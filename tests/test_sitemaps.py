@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from claimwire.config import HttpSettings
+from claimwire.formats.dates import parse_w3c_datetime
 from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.http import HttpClient
 from claimwire.ingest.sitemaps import (
     SitemapError,
     gunzip_capped,
-    parse_sitemap_date,
     walk_sitemaps,
 )
 from claimwire.pipeline import Window
@@ -236,7 +236,7 @@ def test_resume_skips_finished_urlsets(client, tmp_path: Path) -> None:
     ],
 )
 def test_w3c_dates(text: str, expected: datetime | None) -> None:
-    assert parse_sitemap_date(text) == expected
+    assert parse_w3c_datetime(text) == expected
 
 
 def test_gunzip_is_capped() -> None:

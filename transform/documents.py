@@ -76,7 +76,7 @@ def transform_documents(config: Config, docs: list[dict[str, Any]]) -> Transform
         except KeyError as exc:
             statuses.append(_status(doc, "failed", f"raw_missing: {exc}", now))
             continue
-        extracted = extract_article(raw, doc.get("final_url") or doc["url"])
+        extracted = extract_article(raw, doc.get("final_url") or doc["url"], doc.get("charset"))
         text = clean_article_text(extracted.text or "") if not extracted.error else ""
         if extracted.error or not text:
             reason = extracted.error or "no article text found"

@@ -13,19 +13,26 @@ falls back to guesses where we would rather have nothing.
 
 from __future__ import annotations
 
-import codecs
-import json
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from lxml.html import HtmlElement
+
+from claimwire.formats.charset import bom
+from claimwire.formats.dates import parse_datetime
+from claimwire.formats.htmlmeta import (
+    XML_DECLARATION,
+    canonical_url,
+    meta_values,
+    page_language,
+    page_text,
+    published_time,
+)
+from claimwire.formats.media import BINARY_SIGNATURES
 
 log = logging.getLogger(__name__)
 
@@ -51,68 +58,7 @@ MAX_INPUT_BYTES = 20_000_000
 # Real article pages have a few thousand elements (dev benchmark maximum ~1,600);
 # trafilatura needs ~10 s for 100k, so beyond this the page is generated junk.
 MAX_ELEMENTS = 50_000
-
-# Magic numbers of formats that reach an HTML extractor by mistake.
-_BINARY_SIGNATURES = (
-    b"%PDF-",
-    b"PK\x03\x04",
-    b"\x89PNG",
-    b"GIF8",
-    b"\xff\xd8\xff",
-    b"\x1f\x8b",
-    b"\x28\xb5\x2f\xfd",
-    b"RIFF",
-    b"OggS",
-    b"\x00\x00\x01\x00",
-)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# How far into the document to look for a charset declaration: the HTML standard
-# says 1024 bytes, but real pages put it after long inline scripts.
-_CHARSET_SCAN_BYTES = 16_384
-_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-# Labels the HTML standard maps to another decoder than Python's of the same name.
-_CHARSET_ALIASES = {
-    "iso-8859-1": "cp1252",
-    "iso8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "l1": "cp1252",
-    "us-ascii": "cp1252",
-    "ascii": "cp1252",
-    "iso-8859-9": "cp1254",
-    "tis-620": "cp874",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-sjis": "shift_jis",
-    # A UTF-16 declaration inside a byte stream without a BOM is always wrong.
-    "utf-16": "utf-8",
-    "utf-16le": "utf-8",
-    "utf-16be": "utf-8",
-}
 _TAG = re.compile(r"<\s*[A-Za-z!/]")
-
-_PUBLISHED_META = (
-    "article:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "publishdate",
-    "publish-date",
-    "pubdate",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date",
-    "dcterms.created",
-    "date",
-)
-_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report)$")
 
 
 @dataclass(frozen=True)
@@ -131,24 +77,28 @@ class Extracted:
         return self.error is None
 
 
-def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
-    """Article text and metadata of one page; `url` (where it was fetched) resolves links."""
+def extract_article(
+    html: bytes | str, url: str | None = None, charset: str | None = None
+) -> Extracted:
+    """Article text and metadata of one page; `url` (where it was fetched) resolves
+    links; `charset` is what the transport declared (see `formats.charset`)."""
     try:
-        return _extract(html, url)
+        return _extract(html, url, charset)
     except Exception as exc:  # the contract is "never raises"
         log.warning("extraction failed for %s: %r", url, exc)
         return Extracted(error=f"extraction failed: {type(exc).__name__}")
 
 
-def _extract(html: bytes | str, url: str | None) -> Extracted:
+def _extract(html: bytes | str, url: str | None, charset: str | None) -> Extracted:
     if isinstance(html, bytearray | memoryview):
         html = bytes(html)
     problem = _reject_early(html)
     if problem:
         return Extracted(error=problem)
-    text = html if isinstance(html, str) else decode_html(html)
-    # lxml refuses str input that still declares a byte encoding.
-    text = _XML_DECLARATION.sub("", text, count=1)
+    if isinstance(html, bytes):
+        text = page_text(html, charset)
+    else:  # lxml refuses str input that still declares a byte encoding
+        text = XML_DECLARATION.sub("", html, count=1)
     if not _TAG.search(text[:65_536]):
         return Extracted(error="not HTML")
     tree = trafilatura.load_html(text)
@@ -189,196 +139,24 @@ def _reject_early(html: bytes | str) -> str | None:
         return "empty document"
     if isinstance(html, bytes):
         start = html[:1024]
-        if start.startswith(_BINARY_SIGNATURES):
+        if start.startswith(BINARY_SIGNATURES):
             return "not HTML"
-        # NUL bytes mean binary data, unless the document is UTF-16 with a BOM.
-        if b"\x00" in start and not start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # NUL bytes mean binary data, unless the document is UTF-16/32 with a BOM.
+        if b"\x00" in start and not (bom(start) or ("",))[0].startswith(("utf-16", "utf-32")):
             return "not HTML"
     elif "\x00" in html[:1024]:
         return "not HTML"
     return None
 
 
-# --- decoding ---------------------------------------------------------------
-
-
-def declared_charset(data: bytes) -> str | None:
-    """The Python codec for the page's own charset declaration, if it has a usable one."""
-    head = data[:_CHARSET_SCAN_BYTES]
-    match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
-    if not match:
-        return None
-    label = match.group(1).decode("ascii", "ignore").strip().lower()
-    label = _CHARSET_ALIASES.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
-def decode_html(data: bytes) -> str:
-    """Decode page bytes: BOM, then UTF-8, then the page's declaration, then detection.
-
-    Bytes that are valid UTF-8 are taken as UTF-8 even when the page declares a
-    legacy charset: legacy non-ASCII text is practically never valid UTF-8, but
-    UTF-8 pages that kept an old `charset=iso-8859-1` from their template are
-    common, and honouring the declaration there would garble every accent.
-    """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    encoding = declared_charset(data) or _detect_charset(data) or "cp1252"
-    return data.decode(encoding, errors="replace")
-
-
-def _detect_charset(data: bytes) -> str | None:
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # a trafilatura dependency, but detection is optional
-        return None
-    best = from_bytes(data[:65_536]).best()
-    return best.encoding if best is not None else None
-
-
-# --- page metadata ----------------------------------------------------------
-
-
-def _meta_values(tree: HtmlElement) -> dict[str, str]:
-    """First content of each <meta> by lower-cased property/name/itemprop."""
-    values: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        content = (meta.get("content") or "").strip()
-        if not content:
-            continue
-        for attribute in ("property", "name", "itemprop"):
-            key = (meta.get(attribute) or "").strip().lower()
-            if key:
-                values.setdefault(key, content)
-    return values
-
-
 def _head_metadata(tree: HtmlElement) -> dict[str, str]:
-    meta = _meta_values(tree)
+    meta = meta_values(tree)
     found = {
         "title": meta.get("og:title") or _text_of(tree.find(".//title")),
         "author": meta.get("author") or meta.get("article:author"),
         "site_name": meta.get("og:site_name"),
     }
     return {key: value for key, value in found.items() if value}
-
-
-def canonical_url(tree: HtmlElement, url: str | None = None) -> str | None:
-    """Absolute http(s) URL from <link rel=canonical>, else og:url; relative ones need `url`."""
-    base = url or ""
-    for element in tree.iter("base"):
-        if element.get("href"):
-            base = urljoin(base, element.get("href").strip())
-            break
-    candidates = [
-        link.get("href")
-        for link in tree.iter("link")
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")
-    ]
-    candidates.append(_meta_values(tree).get("og:url"))
-    for href in candidates:
-        if not href:
-            continue
-        absolute = urljoin(base, href.strip())
-        parts = urlsplit(absolute)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            return absolute
-    return None
-
-
-def published_time(tree: HtmlElement) -> datetime | None:
-    """Publication time the page declares, in UTC: meta tags, then JSON-LD, then <time>."""
-    meta = _meta_values(tree)
-    for key in _PUBLISHED_META[:3]:
-        moment = parse_datetime(meta.get(key))
-        if moment:
-            return moment
-    for item in _json_ld_items(tree):
-        types = item.get("@type")
-        types = types if isinstance(types, list) else [types]
-        if any(isinstance(t, str) and _ARTICLE_TYPE.search(t) for t in types):
-            moment = parse_datetime(item.get("datePublished"))
-            if moment:
-                return moment
-    for key in _PUBLISHED_META[3:]:
-        moment = parse_datetime(meta.get(key))
-        if moment:
-            return moment
-    for element in tree.iter("time"):
-        if element.get("itemprop") == "datePublished" or element.get("pubdate") is not None:
-            moment = parse_datetime(element.get("datetime"))
-            if moment:
-                return moment
-    return None
-
-
-def _json_ld_items(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        try:
-            data = json.loads(script.text or "", strict=False)
-        except ValueError:
-            continue
-        yield from _walk_json_ld(data, depth=0)
-
-
-def _walk_json_ld(data: Any, depth: int) -> Iterator[dict[str, Any]]:
-    if depth > 5:  # real JSON-LD is shallow; a bound keeps hostile input cheap
-        return
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk_json_ld(item, depth + 1)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _walk_json_ld(data["@graph"], depth + 1)
-
-
-def page_language(tree: HtmlElement) -> str | None:
-    """Primary language subtag ("en" for "en-GB"), from lang, Content-Language or og:locale."""
-    meta = _meta_values(tree)
-    http_equiv = {
-        (m.get("http-equiv") or "").lower(): m.get("content") or "" for m in tree.iter("meta")
-    }
-    for value in (
-        tree.get("lang"),
-        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
-        http_equiv.get("content-language"),
-        meta.get("og:locale"),
-    ):
-        match = re.match(r"\s*([A-Za-z]{2,3})(?:[-_]|\s*$)", value or "")
-        if match:
-            return match.group(1).lower()
-    return None
-
-
-def parse_datetime(value: str | None) -> datetime | None:
-    """ISO 8601 or RFC 2822 timestamp to an aware UTC datetime; naive ones are taken as UTC."""
-    if not value or not isinstance(value, str):
-        return None
-    value = value.strip()
-    moment: datetime | None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if moment is None or not 1990 <= moment.year <= 2100:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 # --- helpers ----------------------------------------------------------------

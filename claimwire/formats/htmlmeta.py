@@ -1,0 +1,163 @@
+"""What an HTML page declares about itself for machines: canonical URL, publication
+time, language, `<meta>` values and JSON-LD items.
+
+Read from the parsed tree before any extractor prunes it. Publication time
+keeps its UTC offset (trafilatura keeps only the date part), and where a page
+declares nothing the answer is None rather than a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from claimwire.formats.charset import decode
+from claimwire.formats.dates import parse_datetime
+
+PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "publishdate",
+    "publish-date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.created",
+    "date",
+)
+_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report)$")
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def meta_values(tree: HtmlElement) -> dict[str, str]:
+    """First content of each <meta> by lower-cased property/name/itemprop."""
+    values: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        content = (meta.get("content") or "").strip()
+        if not content:
+            continue
+        for attribute in ("property", "name", "itemprop"):
+            key = (meta.get(attribute) or "").strip().lower()
+            if key:
+                values.setdefault(key, content)
+    return values
+
+
+def json_ld_items(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object of the page, `@graph` members included."""
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except (ValueError, RecursionError):
+            continue
+        yield from _walk_json_ld(data, depth=0)
+
+
+def _walk_json_ld(data: Any, depth: int) -> Iterator[dict[str, Any]]:
+    if depth > 5:  # real JSON-LD is shallow; a bound keeps hostile input cheap
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk_json_ld(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _walk_json_ld(data["@graph"], depth + 1)
+
+
+def canonical_url(tree: HtmlElement, url: str | None = None) -> str | None:
+    """Absolute http(s) URL from <link rel=canonical>, else og:url; relative ones need `url`."""
+    base = url or ""
+    for element in tree.iter("base"):
+        if element.get("href"):
+            base = urljoin(base, element.get("href").strip())
+            break
+    candidates = [
+        link.get("href")
+        for link in tree.iter("link")
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")
+    ]
+    candidates.append(meta_values(tree).get("og:url"))
+    for href in candidates:
+        if not href:
+            continue
+        absolute = urljoin(base, href.strip())
+        parts = urlsplit(absolute)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return absolute
+    return None
+
+
+def published_time(tree: HtmlElement) -> datetime | None:
+    """Publication time the page declares, in UTC: meta tags, then JSON-LD, then <time>."""
+    meta = meta_values(tree)
+    for key in PUBLISHED_META[:3]:
+        moment = parse_datetime(meta.get(key))
+        if moment:
+            return moment
+    for item in json_ld_items(tree):
+        types = item.get("@type")
+        types = types if isinstance(types, list) else [types]
+        if any(isinstance(t, str) and _ARTICLE_TYPE.search(t) for t in types):
+            moment = parse_datetime(item.get("datePublished"))
+            if moment:
+                return moment
+    for key in PUBLISHED_META[3:]:
+        moment = parse_datetime(meta.get(key))
+        if moment:
+            return moment
+    for element in tree.iter("time"):
+        if element.get("itemprop") == "datePublished" or element.get("pubdate") is not None:
+            moment = parse_datetime(element.get("datetime"))
+            if moment:
+                return moment
+    return None
+
+
+def page_language(tree: HtmlElement) -> str | None:
+    """Primary language subtag ("en" for "en-GB"), from lang, Content-Language or og:locale."""
+    meta = meta_values(tree)
+    http_equiv = {
+        (m.get("http-equiv") or "").lower(): m.get("content") or "" for m in tree.iter("meta")
+    }
+    for value in (
+        tree.get("lang"),
+        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        http_equiv.get("content-language"),
+        meta.get("og:locale"),
+    ):
+        match = re.match(r"\s*([A-Za-z]{2,3})(?:[-_]|\s*$)", value or "")
+        if match:
+            return match.group(1).lower()
+    return None
+
+
+def page_text(data: bytes, charset: str | None = None) -> str:
+    """The page decoded (see `formats.charset`), without an XML declaration lxml
+    would refuse in a str."""
+    return XML_DECLARATION.sub("", decode(data, charset), count=1)
+
+
+def page_published_at(data: bytes, charset: str | None = None) -> datetime | None:
+    """The publication time an HTML page declares, or None (never raises)."""
+    import lxml.html
+
+    try:
+        text = page_text(data, charset)
+        if not text.strip():
+            return None
+        return published_time(lxml.html.document_fromstring(text))
+    except Exception:  # a stranger's markup; no date is the honest answer
+        return None
