@@ -46,12 +46,11 @@ def main(argv: list[str]) -> int:
         set_phase("load")
         counts = pipeline.load_staged(config, batches, run_id="bench-memory", derive_after=False)
         set_phase("derive")
-        for key, value in pipeline.derive_staged(config).items():
-            counts[key] = counts.get(key, 0) + value
+        counts.add(pipeline.derive_staged(config))
         set_phase("done")
         answer = {"seconds": time.perf_counter() - start, "batches": len(batches),
-                  "articles_loaded": counts.get("articles_loaded", 0),
-                  "claims_loaded": counts.get("claims_loaded", 0)}
+                  "articles_loaded": counts.articles_loaded,
+                  "claims_loaded": counts.claims_loaded}
     else:
         print(f"unknown command {command!r}", file=sys.stderr)
         return 2
@@ -61,7 +60,7 @@ def main(argv: list[str]) -> int:
 
 def _loader_settings(settings: list[str]) -> None:
     """Experiment (not the shipped behaviour): loader settings as NAME=VALUE."""
-    from claimwire.transform import stories
+    from claimwire.transform.derive import stories
     from claimwire.warehouse import db
 
     for setting in settings:
@@ -79,10 +78,12 @@ def _shards_per_worker(count: int) -> None:
     instead of one, so a worker that finishes early takes another shard."""
     import math
 
-    def shard_size(total: int, workers: int) -> int:
-        return max(1, min(pipeline.TRANSFORM_SHARD_SIZE, math.ceil(total / (workers * count))))
+    from claimwire.pipeline import planning
 
-    pipeline.transform_shard_size = shard_size  # type: ignore[assignment]
+    def shard_size(total: int, workers: int) -> int:
+        return max(1, min(planning.TRANSFORM_SHARD_SIZE, math.ceil(total / (workers * count))))
+
+    planning.transform_shard_size = shard_size  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

@@ -29,10 +29,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from claimwire.transform.derive.near_duplicates import NearDupSettings, mark_near_duplicates
 from claimwire.transform.normalize import content_hash
 from claimwire.warehouse import load, schema
 from claimwire.warehouse.db import connect, migrate
-from claimwire.warehouse.neardup_index import NearDupSettings, mark_near_duplicates
 from claimwire.warehouse.staging import BatchWriter, rows_to_arrow
 
 BATCH = 1000

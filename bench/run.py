@@ -31,8 +31,9 @@ from bench.server import serve
 from bench.stages import ChildStopped, archive_pending, bench_config, run_child
 from claimwire import pipeline
 from claimwire.config import Config
+from claimwire.transform.derive import runner as derive
 from claimwire.transform.extract_quality import BenchmarkPage, evaluate, ours
-from claimwire.warehouse import derive, schema
+from claimwire.warehouse import schema
 from claimwire.warehouse.db import open_warehouse
 from claimwire.warehouse.staging import BatchWriter, read_table
 
@@ -140,7 +141,7 @@ def pipeline_once(base: str, feed_paths: list[str]) -> tuple[float, dict[str, in
         config = bench_config(Path(tmp))
         start = time.perf_counter()
         summary = pipeline.run_ingest(config, feed_urls=[base + p for p in feed_paths])
-        return time.perf_counter() - start, summary.counts
+        return time.perf_counter() - start, summary.counts.to_dict()
 
 
 def section_e2e(pages: list[BenchmarkPage], sizes: Sizes, dev_dir: Path) -> list[Result]:
@@ -304,14 +305,14 @@ def section_load(tables: dict[str, pa.Table], sizes: Sizes) -> list[Result]:
                     dirs = _stage(config, batches)
                     start = time.perf_counter()
                     loaded = pipeline.load_staged(config, dirs, run_id="bench-load",
-                                                  derive_after=False)
+                                                  derive_after=False).to_dict()
                     ours_t.append(time.perf_counter() - start)
                     if round_ == 0:
                         # The derive step that follows every load, timed on its own.
                         with open_warehouse(config.warehouse_path) as con:
                             start = time.perf_counter()
-                            derived = derive.derive_pending(con, config.dedup,
-                                                            step_seconds=step_seconds)
+                            derived = derive.derive_pending(
+                                con, config.dedup, step_seconds=step_seconds).to_dict()
                             derive_t = time.perf_counter() - start
                 else:
                     with open_warehouse(config.warehouse_path) as con:
@@ -352,7 +353,7 @@ def poll_stage(config: Config, feed_urls: list[str]) -> tuple[float, dict[str, i
         pass
     plans = pipeline.plan_poll(config, feed_urls=feed_urls)
     batches = [pipeline.poll_shard(config, plan, run_id="bench-poll") for plan in plans]
-    info = pipeline._sum_info(batches)
+    info = pipeline.batch_counts(batches).to_dict()
     pipeline.load_staged(config, batches, run_id="bench-poll")
     for plan in plans:
         Path(plan).unlink(missing_ok=True)

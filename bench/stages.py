@@ -71,12 +71,12 @@ def transform_stage(config: Config, run_id: str = "bench") -> tuple[float, list[
         for future in [pool.submit(int) for _ in range(config.worker_count * 2)]:
             future.result()
     else:
-        pipeline._warm_worker(config.claims.model)
+        pipeline.warm_worker(config.claims.model)
     try:
         set_phase("transform")
         start = time.perf_counter()
         plans = pipeline.plan_transform(config)
-        batches = pipeline._transform_in_workers(config, plans, run_id, None, pool)
+        batches = pipeline.transform_in_workers(config, plans, run_id, None, pool)
         elapsed = time.perf_counter() - start
     finally:
         if pool is not None:

@@ -8,16 +8,17 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from claimwire import __version__
 from claimwire.config import Config, ConfigError, load_config
+from claimwire.errors import NoFeedsError, UsageError, WarehouseError
 from claimwire.output import FORMATS, format_rows
 
+if TYPE_CHECKING:  # heavy imports wait for the commands that need them
+    import duckdb
 
-class UsageError(Exception):
-    """A user mistake: printed as one line, exit status 2."""
+    from claimwire.pipeline import RunSummary
 
 
 def _date(text: str) -> date:
@@ -41,19 +42,13 @@ def _config(args: argparse.Namespace) -> Config:
 @contextlib.contextmanager
 def _reading(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse, read-only; waits (saying so) while a load holds the lock."""
-    from claimwire.warehouse.db import connect
+    from claimwire.warehouse.db import reading
 
-    con = connect(config.warehouse_path, read_only=True, on_wait=_say)
-    try:
+    with reading(config.warehouse_path, on_wait=_say) as con:
         yield con
-    finally:
-        con.close()
 
 
-def _print_summary(summary: object) -> None:
-    from claimwire.pipeline import RunSummary
-
-    assert isinstance(summary, RunSummary)
+def _print_summary(summary: RunSummary) -> None:
     g = summary.get
     lines = [
         f"run {summary.run_id} completed",
@@ -82,7 +77,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from claimwire.pipeline import BackfillSources, Window, feed_states, run_backfill
+    from claimwire.pipeline import Window, backfill_sources, feed_states, run_backfill
 
     config = _config(args)
     try:
@@ -94,12 +89,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             raise UsageError(f"--warc: not found: {path}")
     feeds = list(args.feed or [])
     if not feeds and not (args.sitemap or args.warc or args.replay):
-        feeds = [s["feed_url"] for s in feed_states(config) if not s.get("disabled")]
+        feeds = [s.feed_url for s in feed_states(config) if not s.disabled]
         if not feeds:
             raise UsageError("nothing to backfill from: no feeds configured; give --feed, "
                              "--sitemap, --warc or --replay")
-    sources = BackfillSources(feeds=tuple(feeds), sitemaps=tuple(args.sitemap or ()),
-                              warcs=tuple(args.warc or ()), replay=args.replay)
+    sources = backfill_sources(feeds=feeds, sitemaps=args.sitemap or (), warcs=args.warc or ())
     _say(f"backfill of items published {args.date_from} .. {args.date_to} (inclusive, UTC)")
     summary = run_backfill(config, window, sources, report=None if args.quiet else _say)
     _print_summary(summary)
@@ -109,27 +103,19 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_export_warc(args: argparse.Namespace) -> int:
     from claimwire.ingest.archive import RawArchive
     from claimwire.ingest.warc import export_warc
+    from claimwire.warehouse.queries import archived_documents
 
     config = _config(args)
-    where, params = "raw_sha256 IS NOT NULL", []
-    if args.date_from:
-        where += " AND coalesce(published_at, fetched_at) >= ?"
-        params.append(args.date_from)
-    if args.date_to:
-        where += " AND CAST(coalesce(published_at, fetched_at) AS DATE) <= ?"
-        params.append(args.date_to)
     with _reading(config) as con:
-        cursor = con.execute(
-            "SELECT coalesce(final_url, url) AS url, raw_sha256, fetched_at, content_type "
-            f"FROM documents WHERE {where} ORDER BY fetched_at", params)
-        names = [d[0] for d in cursor.description]
-        documents = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        documents = archived_documents(con, args.date_from, args.date_to)
     written = export_warc(RawArchive(config.raw_archive_dir), documents, Path(args.out))
     print(f"wrote {written} response record(s) to {args.out}")
     return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
     config = _config(args)
     with _reading(config) as con:
         try:
@@ -166,21 +152,20 @@ def cmd_derive(args: argparse.Namespace) -> int:
 
     config = _config(args)
     counts = derive_reporting(config, (lambda message: None) if args.quiet else _say)
-    if not counts:
+    if not counts.articles_derived:
         print("nothing to derive: every loaded article is up to date")
         return 0
-    print(f"derived {counts.get('articles_derived', 0)} article(s): "
-          f"{counts.get('near_duplicates', 0)} near-duplicate(s), "
-          f"{counts.get('stories_new', 0)} new stor(ies), "
-          f"{counts.get('claims_clustered', 0)} claim(s) clustered")
+    print(f"derived {counts.articles_derived} article(s): "
+          f"{counts.near_duplicates} near-duplicate(s), "
+          f"{counts.stories_new} new stor(ies), "
+          f"{counts.claims_clustered} claim(s) clustered")
     return 0
 
 
 def cmd_feeds_import(args: argparse.Namespace) -> int:
     from claimwire.ingest.feedlist import read_opml
-    from claimwire.warehouse import schema
-    from claimwire.warehouse.db import open_warehouse
-    from claimwire.warehouse.staging import rows_to_arrow, utcnow
+    from claimwire.pipeline import import_feeds, new_run_id
+    from claimwire.warehouse.staging import utcnow
 
     config = _config(args)
     feeds = read_opml(Path(args.file))
@@ -191,11 +176,7 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
          "consecutive_failures": 0, "disabled": False}
         for f in feeds
     ]
-    with open_warehouse(config.warehouse_path) as con:
-        before = con.execute("SELECT count(*) FROM feeds").fetchone()[0]
-        con.register("imported", rows_to_arrow(schema.feeds, rows))
-        con.execute("INSERT OR IGNORE INTO feeds BY NAME SELECT * FROM imported")
-        added = con.execute("SELECT count(*) FROM feeds").fetchone()[0] - before
+    added = import_feeds(config, rows, run_id=new_run_id("feeds"))
     print(f"imported {added} new feed(s) from {args.file} ({len(feeds) - added} already known)")
     return 0
 
@@ -205,7 +186,7 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
 
     config = _config(args)
     states = feed_states(config)
-    rows = [(s["feed_url"], s.get("name"), s.get("tags"), s.get("last_result")) for s in states]
+    rows = [(s.feed_url, s.name, s.tags, s.last_result) for s in states]
     print(format_rows(["feed_url", "name", "tags", "last_result"], rows))
     return 0
 
@@ -229,7 +210,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from claimwire.warehouse.search import SearchUnavailable, search_articles
+    from claimwire.transform.derive.search import SearchUnavailable, search_articles
 
     config = _config(args)
     with _reading(config) as con:
@@ -358,8 +339,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from claimwire.ingest.feedlist import FeedListError
-    from claimwire.pipeline import NoFeedsError
-    from claimwire.warehouse.db import WarehouseError
 
     args = build_parser().parse_args(argv)
     try:

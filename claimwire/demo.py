@@ -38,7 +38,8 @@ def demo_config(config: Config, rss_url: str, atom_url: str) -> Config:
 def run_demo(config: Config, *, port: int | None, report: Callable[[str], None]) -> int:
     from claimwire.pipeline import run_ingest
     from claimwire.sample_site import serve_sample_site
-    from claimwire.warehouse.db import connect
+    from claimwire.warehouse.db import reading
+    from claimwire.warehouse.queries import article_overview, claim_overview
 
     chosen = port if port is not None else (
         DEFAULT_DEMO_PORT if _port_free(DEFAULT_DEMO_PORT) else 0
@@ -56,30 +57,9 @@ def run_demo(config: Config, *, port: int | None, report: Callable[[str], None])
         f"{g('pages_fetched')} pages fetched, {g('articles_loaded')} articles loaded, "
         f"{g('claims_loaded')} claims loaded"
     )
-    con = connect(config.warehouse_path, read_only=True)
-    try:
-        cursor = con.execute(
-            """
-            SELECT CAST(published_at AS DATE) AS published, site, title,
-                   length(text) AS chars,
-                   (SELECT count(*) FROM claims c WHERE c.article_id = a.article_id) AS claims
-            FROM articles a WHERE duplicate_of IS NULL
-            ORDER BY published_at, title
-            """
-        )
-        articles = ([d[0] for d in cursor.description], cursor.fetchall())
-        cursor = con.execute(
-            """
-            SELECT coalesce(c.claimed_on, CAST(a.published_at AS DATE)) AS day,
-                   c.speaker_canonical AS speaker, c.stance, c.quote_type AS quote, c.content
-            FROM claims c JOIN articles a USING (article_id)
-            WHERE a.duplicate_of IS NULL
-            ORDER BY day, speaker
-            """
-        )
-        claims = ([d[0] for d in cursor.description], cursor.fetchall())
-    finally:
-        con.close()
+    with reading(config.warehouse_path) as con:
+        articles = article_overview(con)
+        claims = claim_overview(con)
     print("\narticles in the warehouse")
     print(format_rows(*articles, max_width=70))
     print("\nclaims of the sample story")

@@ -104,7 +104,7 @@ def claimwire_poll() -> None:
         # sequence would make one request per shard. Poll batches a failed run left
         # behind are loaded first, so this run's newer feed state wins.
         counts = load_staged(config, batch_dirs[:], run_id=get_current_context()["run_id"],
-                             leftovers="poll")
+                             leftovers="poll").to_dict()
         for path in plan_paths[:]:
             Path(path).unlink(missing_ok=True)
         return counts
@@ -132,7 +132,7 @@ def claimwire_poll() -> None:
             "data_interval": interval,
             "run_id": dag_run.run_id,
             "run_type": str(dag_run.run_type.value),
-            "documents_new": counts["documents_new"],
+            "documents_new": counts.get("documents_new", 0),
         }
 
     window = choose_window()

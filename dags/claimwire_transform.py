@@ -89,7 +89,7 @@ def claimwire_transform() -> None:
         # sequence would make one request per shard. Transform batches a failed run left
         # behind are not picked up: their documents are still pending and are redone.
         counts = load_staged(load_config(), batch_dirs[:], run_id=get_current_context()["run_id"],
-                             derive_after=False)
+                             derive_after=False).to_dict()
         for path in plan_paths[:]:
             Path(path).unlink(missing_ok=True)
         return counts
@@ -100,7 +100,7 @@ def claimwire_transform() -> None:
     def derive(loaded: dict[str, int]) -> dict[str, int]:
         from claimwire.pipeline import derive_staged
 
-        counts = derive_staged(load_config())
+        counts = derive_staged(load_config()).to_dict()
         log.info("loaded %s; derived %s", loaded, counts)
         return counts
 

@@ -20,17 +20,17 @@ recorded in `errors` and its links are lost, which ends a plain archive
 chain there; the walk never raises for a remote problem.
 
 `next-archive` and `current` point to newer documents and are never followed.
+A backfill walks a feed's whole chain as one unit of work (see
+`claimwire.pipeline.sources`), so the walk itself keeps no checkpoints.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
 
-from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.feeds import FeedItem, FeedParseError, parse_feed
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import canonicalize_url
@@ -39,20 +39,8 @@ from claimwire.window import Window
 # Relations leading to older documents, in the order they are queued.
 ARCHIVE_REL = "prev-archive"
 PAGED_RELS = ("next", "previous", "prev")
-SUBSCRIPTION = "subscription"
 
 
-
-
-@dataclass(frozen=True)
-class ArchiveDocument:
-    """One feed document the walk handled, handed to `on_document`."""
-
-    url: str  # as linked (absolute)
-    rel: str  # the relation that led here; "subscription" for the first document
-    fetch: FetchResult
-    items: list[FeedItem]  # in-window items first seen in this document
-    links: list[str]  # older documents this one leads to (empty when the walk stops here)
 
 
 @dataclass
@@ -61,13 +49,7 @@ class ArchiveWalk:
     fetches: list[FetchResult] = field(default_factory=list)  # every fetch, for the fetches table
     errors: list[str] = field(default_factory=list)  # "<url>: <reason>"
     documents: int = 0  # documents parsed as feeds
-    resumed: int = 0  # documents passed on the strength of a checkpoint
     stopped: str = ""  # "older_than_window", "no_more_links" or "max_documents"
-
-
-def archive_unit(url: str) -> str:
-    """Checkpoint unit of an archive document."""
-    return f"feed-archive:{canonicalize_url(url)}"
 
 
 def walk_feed_archives(
@@ -76,43 +58,25 @@ def walk_feed_archives(
     window: Window,
     *,
     max_documents: int = 500,
-    on_document: Callable[[ArchiveDocument], None] | None = None,
-    checkpoint: BackfillCheckpoint | None = None,
 ) -> ArchiveWalk:
     """Walk a feed's archive back from `feed_url`; return the items published in `window`.
 
     Items without a publication date are left out (they cannot be placed in
     the window). An item seen in several documents is returned once, from the
     newest document, as RFC 5005 says the newest copy wins.
-
-    With a `checkpoint`, each `prev-archive` document is marked done right
-    after `on_document` returned for it, and a later walk passes documents
-    already marked without fetching them (following the links stored with the
-    mark). So hand `on_document` the job of durably recording the items:
-    items of a passed document are not returned again. The subscription
-    document and paged-feed pages change over time and are always fetched.
     """
     walk = ArchiveWalk()
     seen_items: set[str] = set()
     visited: set[str] = set()
-    queue: deque[tuple[str, str]] = deque([(feed_url, SUBSCRIPTION)])
+    queue: deque[str] = deque([feed_url])
     queued = {canonicalize_url(feed_url)}
     fetched = 0
     stopped_old = False
 
     while queue:
-        url, rel = queue.popleft()
+        url = queue.popleft()
         key = canonicalize_url(url)
         visited.add(key)
-        unit = archive_unit(url) if rel == ARCHIVE_REL else None
-
-        if checkpoint is not None and unit is not None and checkpoint.done(unit):
-            walk.resumed += 1
-            links = _stored_links(checkpoint.data(unit))
-            stopped_old = stopped_old or not links
-            _enqueue(queue, queued, visited, [(link, ARCHIVE_REL) for link in links])
-            continue
-
         if fetched >= max_documents:
             walk.stopped = "max_documents"
             walk.errors.append(f"{url}: stopped after {max_documents} documents")
@@ -140,27 +104,12 @@ def walk_feed_archives(
         fresh = _new_in_window(parsed.items, window, seen_items)
         walk.items.extend(fresh)
         older = _all_older(parsed.items, window.start)
-        links: list[tuple[str, str]] = []
+        links: list[str] = []
         if older:
             stopped_old = True
         else:
             links = _older_links(parsed.links, result.final_url)
         _enqueue(queue, queued, visited, links)
-
-        if on_document is not None:
-            on_document(
-                ArchiveDocument(
-                    url=url,
-                    rel=rel,
-                    fetch=result,
-                    items=fresh,
-                    links=[link for link, _ in links],
-                )
-            )
-        if checkpoint is not None and unit is not None:
-            # Only the archive chain is stored: it is what a resumed walk must follow.
-            chain = [link for link, link_rel in links if link_rel == ARCHIVE_REL]
-            checkpoint.mark(unit, {"links": chain})
 
     walk.stopped = "older_than_window" if stopped_old else "no_more_links"
     return walk
@@ -183,32 +132,21 @@ def _all_older(items: list[FeedItem], start: datetime) -> bool:
     return bool(dated) and max(dated) < start
 
 
-def _older_links(links: dict[str, str], base_url: str) -> list[tuple[str, str]]:
+def _older_links(links: dict[str, str], base_url: str) -> list[str]:
     found = []
     for rel in (ARCHIVE_REL, *PAGED_RELS):
         href = links.get(rel)
         if href and href.strip():
             # feedparser resolves hrefs already; joining again is a no-op then
             # and a fix when a parser left one relative.
-            found.append((urljoin(base_url, href.strip()), rel))
+            found.append(urljoin(base_url, href.strip()))
     return found
 
 
-def _enqueue(
-    queue: deque[tuple[str, str]],
-    queued: set[str],
-    visited: set[str],
-    links: list[tuple[str, str]],
-) -> None:
-    for link, rel in links:
+def _enqueue(queue: deque[str], queued: set[str], visited: set[str], links: list[str]) -> None:
+    for link in links:
         key = canonicalize_url(link)
         if not key.startswith(("http://", "https://")) or key in queued or key in visited:
             continue
         queued.add(key)
-        queue.append((link, rel))
-
-
-def _stored_links(data: object) -> list[str]:
-    if isinstance(data, dict) and isinstance(data.get("links"), list):
-        return [link for link in data["links"] if isinstance(link, str)]
-    return []
+        queue.append(link)

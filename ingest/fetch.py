@@ -8,7 +8,7 @@ costs a re-fetch, never a lost document.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +17,14 @@ from claimwire.ingest.feeds import FeedItem
 from claimwire.ingest.http import HttpClient
 from claimwire.ingest.poll import fetch_row, item_id
 from claimwire.ingest.urls import url_key
+from claimwire.records import DocumentRow, FetchRow
 
 
 @dataclass
 class FetchBatch:
-    fetches: list[dict[str, Any]] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
+    fetches: list[FetchRow] = field(default_factory=list)
+    documents: list[DocumentRow] = field(default_factory=list)
+    # (key, record) to mark in the archive once the batch is staged
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failed: int = 0
 
@@ -48,7 +50,6 @@ def fetch_new_pages(
     items: Iterable[tuple[str, FeedItem]],
     *,
     run_id: str,
-    on_result: Callable[[bool], None] | None = None,
 ) -> FetchBatch:
     """Fetch each (feed_url, item) page once; return fetch rows and pending documents."""
     batch = FetchBatch()
@@ -64,32 +65,27 @@ def fetch_new_pages(
         batch.fetches.append(fetch_row(result, kind="page", run_id=run_id, attempt_key=canonical))
         if not result.ok or result.body is None:
             batch.failed += 1
-            if on_result:
-                on_result(False)
             continue
         digest = archive.put(result.body)
         batch.documents.append(
-            {
-                "doc_id": url_key(canonical),
-                "url": item.link or canonical,
-                "canonical_url": canonical,
-                "final_url": result.final_url,
-                "feed_url": feed_url,
-                "guid": item.guid,
-                "raw_sha256": digest,
-                "content_type": result.content_type,
-                "charset": result.charset,
-                "published_at": item.published_at,
-                "item_title": item.title,
-                "fetched_at": result.fetched_at,
-                "status": "pending",
-            }
+            DocumentRow(
+                doc_id=url_key(canonical),
+                url=item.link or canonical,
+                canonical_url=canonical,
+                final_url=result.final_url,
+                feed_url=feed_url,
+                guid=item.guid,
+                raw_sha256=digest,
+                content_type=result.content_type,
+                charset=result.charset,
+                published_at=item.published_at,
+                item_title=item.title,
+                fetched_at=result.fetched_at,
+            )
         )
         record = {"url": canonical, "sha256": digest, "fetched_at": str(result.fetched_at)}
         batch.records.append((url_key(url_record_key(canonical)), record))
         batch.records.append((url_key(guid_record_key(feed_url, item.guid)), record))
-        if on_result:
-            on_result(True)
     return batch
 
 

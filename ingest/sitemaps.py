@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
@@ -31,7 +30,6 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from claimwire.formats.dates import parse_w3c_datetime
-from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import canonicalize_url
 from claimwire.window import Window
@@ -52,17 +50,6 @@ class SitemapEntry:
     dated_by: str = "lastmod"  # "news" (publication date) or "lastmod"
 
 
-@dataclass(frozen=True)
-class SitemapDocument:
-    """One sitemap document the walk handled, handed to `on_document`."""
-
-    url: str
-    kind: str  # "index" or "urlset"
-    fetch: FetchResult
-    entries: list[SitemapEntry]  # in-window entries first seen here (urlset)
-    children: list[str]  # sitemaps queued from here (index)
-
-
 @dataclass
 class SitemapWalk:
     entries: list[SitemapEntry] = field(default_factory=list)
@@ -71,16 +58,10 @@ class SitemapWalk:
     documents: int = 0  # sitemap documents parsed
     undated: int = 0  # entries left out for having no date
     pruned: int = 0  # child sitemaps skipped by their index lastmod
-    resumed: int = 0  # urlsets passed on the strength of a checkpoint
 
 
 class SitemapError(ValueError):
     """The bytes are not a readable sitemap."""
-
-
-def sitemap_unit(url: str) -> str:
-    """Checkpoint unit of a leaf (urlset) sitemap."""
-    return f"sitemap:{canonicalize_url(url)}"
 
 
 def walk_sitemaps(
@@ -90,18 +71,11 @@ def walk_sitemaps(
     *,
     max_documents: int = 1000,
     loose_lastmod: bool = False,
-    on_document: Callable[[SitemapDocument], None] | None = None,
-    checkpoint: BackfillCheckpoint | None = None,
 ) -> SitemapWalk:
     """Entries of the sitemap (index) at `sitemap_url` dated inside `window`.
 
     Each URL is returned once (the first in-window listing wins). Never raises
     for remote problems: failed or unreadable documents go to `errors`.
-
-    With a `checkpoint`, a urlset is marked done right after `on_document`
-    returned for it, and a later walk skips urlsets already marked (indexes
-    are always fetched: they are how the walk finds the rest). So let
-    `on_document` durably record the entries when resuming matters.
     """
     walk = SitemapWalk()
     seen_urls: set[str] = set()
@@ -111,10 +85,6 @@ def walk_sitemaps(
 
     while queue:
         url = queue.popleft()
-        unit = sitemap_unit(url)
-        if checkpoint is not None and checkpoint.done(unit):
-            walk.resumed += 1
-            continue
         if fetched >= max_documents:
             walk.errors.append(f"{url}: stopped after {max_documents} documents")
             break
@@ -137,7 +107,6 @@ def walk_sitemaps(
         walk.documents += 1
 
         if kind == "index":
-            children = []
             for child, lastmod in _index_children(root, result.final_url):
                 if lastmod is not None and lastmod < window.start:
                     walk.pruned += 1
@@ -147,9 +116,6 @@ def walk_sitemaps(
                     continue
                 known.add(key)
                 queue.append(child)
-                children.append(child)
-            if on_document is not None:
-                on_document(SitemapDocument(url, kind, result, [], children))
             continue
 
         fresh = []
@@ -159,10 +125,6 @@ def walk_sitemaps(
                 seen_urls.add(entry.canonical_url)
                 fresh.append(entry)
         walk.entries.extend(fresh)
-        if on_document is not None:
-            on_document(SitemapDocument(url, kind, result, fresh, []))
-        if checkpoint is not None:
-            checkpoint.mark(unit)
     return walk
 
 

@@ -36,7 +36,6 @@ from claimwire.formats.dates import parse_datetime
 from claimwire.formats.htmlmeta import page_published_at
 from claimwire.formats.media import PAGE_TYPES, media_type, sniff_html
 from claimwire.ingest.archive import RawArchive
-from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.urls import canonicalize_url
 from claimwire.window import Window
 
@@ -78,13 +77,7 @@ class WarcStats:
     too_large: int = 0
     out_of_window: int = 0
     damaged: int = 0  # records (or the rest of a file) that could not be read
-    skipped_files: int = 0  # finished in an earlier run (checkpoint)
     errors: list[str] = field(default_factory=list)  # "<file>: <reason>"
-
-
-def warc_unit(path: Path) -> str:
-    """Checkpoint unit of a WARC file."""
-    return f"warc:{path.resolve()}"
 
 
 def warc_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -110,20 +103,13 @@ def read_warc_pages(
     window: Window,
     *,
     stats: WarcStats | None = None,
-    checkpoint: BackfillCheckpoint | None = None,
 ) -> Iterator[WarcPage]:
     """HTML pages from the WARC / WARC.gz files (or directories of them) dated in `window`.
 
-    Pass a `WarcStats` to learn what was skipped. With a `checkpoint`, files
-    already marked are skipped, and a file is marked done once the caller has
-    asked for the page after its last one, i.e. after it handled all its pages.
+    Pass a `WarcStats` to learn what was skipped.
     """
     stats = stats if stats is not None else WarcStats()
     for path in warc_files(paths):
-        unit = warc_unit(path) if checkpoint is not None else ""
-        if checkpoint is not None and checkpoint.done(unit):
-            stats.skipped_files += 1
-            continue
         try:
             handle = open(path, "rb")  # noqa: SIM115 - held open across yields, closed below
         except OSError as exc:
@@ -132,8 +118,6 @@ def read_warc_pages(
         stats.files += 1
         with handle:
             yield from _pages_of_file(handle, path, window, stats)
-        if checkpoint is not None:
-            checkpoint.mark(unit)
 
 
 class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]

@@ -10,10 +10,11 @@ from typing import Any
 import duckdb
 
 from claimwire.config import DedupSettings
+from claimwire.counts import RunCounts
+from claimwire.transform.derive.runner import derive_pending
 from claimwire.transform.normalize import content_hash
 from claimwire.warehouse import schema
 from claimwire.warehouse.db import connect, migrate
-from claimwire.warehouse.derive import derive_pending
 from claimwire.warehouse.load import load_batches
 from claimwire.warehouse.staging import BatchWriter, rows_to_arrow
 
@@ -60,9 +61,6 @@ def open_db(path: Path) -> duckdb.DuckDBPyConnection:
 
 def load(con: duckdb.DuckDBPyConnection, root: Path, articles: list[dict[str, Any]],
          claims: list[dict[str, Any]] | None = None,
-         dedup: DedupSettings | None = None) -> dict[str, int]:
+         dedup: DedupSettings | None = None) -> RunCounts:
     """Load, then derive (as `pipeline.load_staged` does); the counts of both."""
-    counts = load_batches(con, [stage(root, articles, claims)])
-    for key, value in derive_pending(con, dedup).items():
-        counts[key] = counts.get(key, 0) + value
-    return counts
+    return load_batches(con, [stage(root, articles, claims)]).add(derive_pending(con, dedup))

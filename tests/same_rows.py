@@ -7,10 +7,12 @@ the columns that differ from run to run by nature (times, run ids), as JSON:
 
     python tests/same_rows.py dump before.json     # with the old code installed
     python tests/same_rows.py dump after.json      # with the new code
-    python tests/same_rows.py compare before.json after.json
+    python tests/same_rows.py compare before.json after.json [--ignore W.TABLE.COLUMN ...]
 
 `compare` prints the tables whose rows differ and exits 1 if any do. Columns
-that only one side has are reported and left out of the comparison.
+that only one side has are reported and left out of the comparison, as are
+the columns named with `--ignore` (a change meant to alter them: say so in
+the commit).
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def dump_warehouse(path: Path) -> dict[str, dict]:
         con.close()
 
 
-def compare(before: dict, after: dict) -> list[str]:
+def compare(before: dict, after: dict, ignored: frozenset[str] = frozenset()) -> list[str]:
     problems = []
     for name in sorted(set(before) | set(after)):
         for table in sorted(set(before.get(name, {})) | set(after.get(name, {}))):
@@ -152,7 +154,8 @@ def compare(before: dict, after: dict) -> list[str]:
             if a is None or b is None:
                 problems.append(f"{name}.{table}: only {'after' if a is None else 'before'}")
                 continue
-            common = [c for c in a["columns"] if c in b["columns"]]
+            common = [c for c in a["columns"]
+                      if c in b["columns"] and f"{name}.{table}.{c}" not in ignored]
             extra = set(a["columns"]) ^ set(b["columns"])
             if extra:
                 print(f"note: {name}.{table}: columns on one side only: {sorted(extra)}")
@@ -181,9 +184,10 @@ def main(argv: list[str]) -> int:
         counts = {n: {t: len(v["rows"]) for t, v in d.items()} for n, d in dumped.items()}
         print(json.dumps(counts))
         return 0
-    if len(argv) == 3 and argv[0] == "compare":
+    if len(argv) >= 3 and argv[0] == "compare":
+        ignored = frozenset(argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--ignore")
         problems = compare(json.loads(Path(argv[1]).read_text()),
-                           json.loads(Path(argv[2]).read_text()))
+                           json.loads(Path(argv[2]).read_text()), ignored)
         for line in problems:
             print(line)
         print("same rows" if not problems else f"{len(problems)} table(s) differ")

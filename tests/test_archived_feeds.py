@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claimwire.config import HttpSettings
-from claimwire.ingest.archived_feeds import ArchiveDocument, walk_feed_archives
-from claimwire.ingest.backfill_state import BackfillCheckpoint
+from claimwire.ingest.archived_feeds import walk_feed_archives
 from claimwire.ingest.http import HttpClient
 from claimwire.pipeline import Window
 
@@ -220,30 +218,6 @@ def test_max_documents_bounds_an_endless_chain(client) -> None:
             client, base + "/p0", window("2024-08-01", "2024-08-31"), max_documents=5
         )
     assert len(walk.fetches) == 5 and walk.stopped == "max_documents"
-
-
-def test_resume_passes_archive_documents_already_handled(client, tmp_path: Path) -> None:
-    handled: list[ArchiveDocument] = []
-    wanted = window("2024-08-01", "2024-10-31")
-    with serve(archive_routes()) as base:
-        checkpoint = BackfillCheckpoint.load(tmp_path, "job")
-        first = walk_feed_archives(
-            client, base + "/feed", wanted, on_document=handled.append, checkpoint=checkpoint
-        )
-        assert [doc.rel for doc in handled] == ["subscription", "prev-archive", "prev-archive"]
-        assert sum(len(doc.items) for doc in handled) == len(first.items) == 10
-
-        base.requests.clear()
-        resumed = walk_feed_archives(
-            client,
-            base + "/feed",
-            wanted,
-            checkpoint=BackfillCheckpoint.load(tmp_path, "job"),
-        )
-        seen = paths_seen(base)
-    assert seen == {"/feed": 1}  # the subscription document changes, so it is always read
-    assert resumed.resumed == 2
-    assert [item.guid for item in resumed.items] == [f"urn:story:{_slug(s)}" for s in OCTOBER]
 
 
 @settings(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from dedup_support import article, claim, load, open_db
 
-from claimwire.transform import clusters
+from claimwire.transform.derive import clusters
 from claimwire.warehouse.views import create_views
 
 GOLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "claims" / "gold_dev.jsonl"

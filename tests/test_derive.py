@@ -20,9 +20,12 @@ from test_neardup import MUSEUM, PORT_STRIKE, _dup_of, with_credit
 
 from claimwire import cli, pipeline
 from claimwire.config import DedupSettings
-from claimwire.transform import neardup
-from claimwire.warehouse import derive, neardup_index, schema
+from claimwire.transform.derive import minhash as neardup
+from claimwire.transform.derive import near_duplicates as neardup_index
+from claimwire.transform.derive import runner as derive
+from claimwire.warehouse import schema
 from claimwire.warehouse.load import load_batches
+from claimwire.warehouse.queries import derive_queue_size
 from claimwire.warehouse.staging import MANIFEST, read_manifest, rows_to_arrow
 
 DAY = datetime(2026, 3, 2, 8)
@@ -36,20 +39,20 @@ def test_load_queues_and_derive_links_the_copies(tmp_path):
     counts = load_batches(con, [stage(tmp_path / "st", [original, copy],
                                       [claim(copy["article_id"], 0, "Ines Marrow", "assert",
                                              "the walkout is unlawful")])])
-    assert counts["articles_loaded"] == 2
+    assert counts.articles_loaded == 2
     # Loaded, not yet derived: both queued, nothing linked, the copy's claim still there.
-    assert derive.pending(con) == 2
+    assert derive_queue_size(con) == 2
     assert _dup_of(con, copy["article_id"]) is None
     assert con.execute("SELECT count(*) FROM claims").fetchone()[0] == 1
 
     derived = derive.derive_pending(con)
-    assert derived["articles_derived"] == 2
-    assert derived["near_duplicates"] == 1
-    assert derive.pending(con) == 0
+    assert derived.articles_derived == 2
+    assert derived.near_duplicates == 1
+    assert derive_queue_size(con) == 0
     assert _dup_of(con, copy["article_id"]) == original["article_id"]
     assert con.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
     # A second pass finds nothing to do.
-    assert derive.derive_pending(con) == {}
+    assert derive.derive_pending(con).to_dict() == {}
 
 
 def test_derive_in_chunks_reports_progress_and_equals_one_pass(tmp_path):
@@ -138,7 +141,7 @@ def test_a_batch_staged_as_parquet_by_an_older_version_still_loads(tmp_path):
         arrow_file.unlink()
     assert (batch / MANIFEST).exists() and manifest is not None
     counts = load_batches(con, [str(batch)])
-    assert counts["articles_loaded"] == 1
+    assert counts.articles_loaded == 1
     assert con.execute("SELECT text FROM articles").fetchone()[0] == PORT_STRIKE
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from dedup_support import article, claim, load, open_db
 
-from claimwire.transform import neardup
+from claimwire.transform.derive import minhash as neardup
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "seeds"
 T = neardup.DEFAULT_THRESHOLD
@@ -130,7 +130,7 @@ def test_empty_text_has_no_band_keys():
 
 def test_fingerprints_are_the_same_in_another_process():
     code = (
-        "import json,sys; from claimwire.transform import neardup as n; "
+        "import json,sys; from claimwire.transform.derive import minhash as n; "
         "s = n.signature(sys.stdin.read()); "
         "print(json.dumps([s.tolist(), n.band_keys(s)]))"
     )
@@ -168,7 +168,7 @@ def test_copy_in_a_later_load_is_linked_and_loses_its_claims(tmp_path):
     copy_claims = [claim(c["article_id"], 1, "Ines Marrow", "assert", "the walkout is unlawful")
                    for c in copies]
     counts = load(con, tmp_path / "st", copies, copy_claims)
-    assert counts["near_duplicates"] == len(copies)
+    assert counts.near_duplicates == len(copies)
     for c in copies:
         assert _dup_of(con, c["article_id"]) == original["article_id"]
     rows = con.execute(

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from dedup_support import article, claim, load, open_db
 
-from claimwire.warehouse import search
+from claimwire.transform.derive import search
 
 pytest.importorskip(search.FTS_PACKAGE)
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import gzip
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
 from claimwire.config import HttpSettings
 from claimwire.formats.dates import parse_w3c_datetime
-from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.http import HttpClient
 from claimwire.ingest.sitemaps import (
     SitemapError,
@@ -200,26 +198,6 @@ def test_max_documents_bounds_a_deep_index_chain(client) -> None:
     with serve(routes) as base:
         walk = walk_sitemaps(client, base + "/i0.xml", OCT_10_20, max_documents=7)
     assert len(walk.fetches) == 7 and "stopped after 7" in walk.errors[-1]
-
-
-def test_resume_skips_finished_urlsets(client, tmp_path: Path) -> None:
-    with serve(sitemap_routes()) as base:
-        first = walk_sitemaps(
-            client,
-            base + "/sitemap_index.xml",
-            OCT_10_20,
-            checkpoint=BackfillCheckpoint.load(tmp_path, "job"),
-        )
-        base.requests.clear()
-        again = walk_sitemaps(
-            client,
-            base + "/sitemap_index.xml",
-            OCT_10_20,
-            checkpoint=BackfillCheckpoint.load(tmp_path, "job"),
-        )
-        seen = [r.path for r in base.requests]
-    assert len(first.entries) == 5
-    assert seen == ["/sitemap_index.xml"] and again.resumed == 3 and again.entries == []
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from claimwire.ingest.archive import RawArchive
-from claimwire.ingest.backfill_state import BackfillCheckpoint
 from claimwire.ingest.warc import WarcStats, export_warc, read_warc_pages
 from claimwire.pipeline import Window
 
@@ -161,30 +160,6 @@ def test_damaged_input_is_counted_not_raised(tmp_path: Path) -> None:
     assert stats.damaged >= 2
     assert len(stats.errors) >= 3
     assert any("missing.warc.gz" in e for e in stats.errors)
-
-
-def test_checkpoint_marks_a_file_after_its_pages_were_taken(tmp_path: Path) -> None:
-    first, second = tmp_path / "1.warc.gz", tmp_path / "2.warc.gz"
-    write_crawl(first)
-    write_crawl(second)
-    checkpoint = BackfillCheckpoint.load(tmp_path / "state", "job")
-    pages = read_warc_pages([first, second], OCT_10_20, checkpoint=checkpoint)
-    taken = [next(pages) for _ in range(3)]  # all of the first file's pages
-    assert not checkpoint.done(f"warc:{first.resolve()}")
-    taken.append(next(pages))  # the generator moved on to the second file
-    assert checkpoint.done(f"warc:{first.resolve()}")
-    pages.close()  # crash in the middle of the second file
-
-    stats = WarcStats()
-    resumed = list(
-        read_warc_pages(
-            [first, second],
-            OCT_10_20,
-            stats=stats,
-            checkpoint=BackfillCheckpoint.load(tmp_path / "state", "job"),
-        )
-    )
-    assert len(resumed) == 3 and stats.skipped_files == 1
 
 
 def test_export_round_trip(tmp_path: Path) -> None:

@@ -14,9 +14,11 @@ from typing import Any
 import pyarrow as pa
 
 from claimwire.config import Config
+from claimwire.counts import RunCounts
 from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.urls import canonicalize_url, host_of, url_key
-from claimwire.transform import neardup
+from claimwire.records import PendingDocument
+from claimwire.transform.derive import minhash
 from claimwire.transform.extract import extract_article
 from claimwire.transform.normalize import clean_article_text, content_hash
 from claimwire.warehouse import schema
@@ -41,7 +43,7 @@ DOC_STATUS_SCHEMA = pa.schema(
 @dataclass
 class TransformResult:
     tables: dict[str, pa.Table] = field(default_factory=dict)
-    info: dict[str, int] = field(default_factory=dict)
+    counts: RunCounts = field(default_factory=RunCounts)
 
 
 def claim_id(article_id: str, seq: int, start: int, end: int) -> str:
@@ -64,7 +66,8 @@ def extractor_version() -> str:
     return f"trafilatura-{trafilatura.__version__}+{EXTRACTOR_VERSION}"
 
 
-def transform_documents(config: Config, docs: list[dict[str, Any]]) -> TransformResult:
+def transform_documents(config: Config, docs: list[PendingDocument]) -> TransformResult:
+    """Extract, sign, hash and find claims for each document; stage-ready tables."""
     archive = RawArchive(config.raw_archive_dir)
     version = extractor_version()
     now = utcnow()
@@ -72,42 +75,42 @@ def transform_documents(config: Config, docs: list[dict[str, Any]]) -> Transform
     statuses: list[dict[str, Any]] = []
     for doc in docs:
         try:
-            raw = archive.get(doc["raw_sha256"])
+            raw = archive.get(doc.raw_sha256)
         except KeyError as exc:
             statuses.append(_status(doc, "failed", f"raw_missing: {exc}", now))
             continue
-        extracted = extract_article(raw, doc.get("final_url") or doc["url"], doc.get("charset"))
+        extracted = extract_article(raw, doc.final_url or doc.url, doc.charset)
         text = clean_article_text(extracted.text or "") if not extracted.error else ""
         if extracted.error or not text:
             reason = extracted.error or "no article text found"
             statuses.append(_status(doc, "failed", f"extract: {reason}", now))
             continue
-        canonical = doc["canonical_url"]
+        canonical = doc.canonical_url
         if extracted.canonical_url:
             page_canonical = canonicalize_url(extracted.canonical_url)
             if page_canonical.startswith(("http://", "https://")):
                 canonical = page_canonical
-        published = _naive(extracted.published) or _naive(doc.get("published_at"))
+        published = _naive(extracted.published) or _naive(doc.published_at)
         candidates.append(
             {
                 "article_id": url_key(canonical),
-                "doc_id": doc["doc_id"],
-                "url": doc.get("final_url") or doc["url"],
+                "doc_id": doc.doc_id,
+                "url": doc.final_url or doc.url,
                 "canonical_url": canonical,
-                "doc_url": doc["canonical_url"],
-                "guid": doc.get("guid"),
-                "feed_url": doc.get("feed_url"),
+                "doc_url": doc.canonical_url,
+                "guid": doc.guid,
+                "feed_url": doc.feed_url,
                 "site": extracted.site_name or host_of(canonical),
-                "title": extracted.title or doc.get("item_title"),
+                "title": extracted.title or doc.item_title,
                 "author": extracted.author,
                 "published_at": published,
                 "language": extracted.language,
                 "text": text,
                 "content_hash": content_hash(text),
-                "raw_sha256": doc["raw_sha256"],
-                "first_seen_at": _naive(doc.get("fetched_at")) or now,
+                "raw_sha256": doc.raw_sha256,
+                "first_seen_at": _naive(doc.fetched_at) or now,
                 "extractor_version": version,
-                "minhash": neardup.signature_bytes(
+                "minhash": minhash.signature_bytes(
                     text, config.dedup.num_perm, config.dedup.shingle_size),
                 "minhash_shingle_size": config.dedup.shingle_size,
             }
@@ -119,17 +122,17 @@ def transform_documents(config: Config, docs: list[dict[str, Any]]) -> Transform
     result.tables["claims"] = rows_to_arrow(schema.claims, claims_rows)
     result.tables["claim_mentions"] = rows_to_arrow(schema.claim_mentions, mention_rows)
     result.tables["doc_status"] = pa.Table.from_pylist(statuses, schema=DOC_STATUS_SCHEMA)
-    result.info = {
-        "documents_transformed": len(docs),
-        "articles_extracted": len(candidates),
-        "extraction_failed": sum(1 for s in statuses if s["status"] == "failed"),
-        "claims_found": len(claims_rows),
-    }
+    result.counts = RunCounts(
+        documents_transformed=len(docs),
+        articles_extracted=len(candidates),
+        extraction_failed=sum(1 for s in statuses if s["status"] == "failed"),
+        claims_found=len(claims_rows),
+    )
     return result
 
 
-def _status(doc: dict[str, Any], status: str, error: str | None, now: datetime) -> dict[str, Any]:
-    return {"doc_id": doc["doc_id"], "status": status, "error": error, "processed_at": now}
+def _status(doc: PendingDocument, status: str, error: str | None, now: datetime) -> dict[str, Any]:
+    return {"doc_id": doc.doc_id, "status": status, "error": error, "processed_at": now}
 
 
 def _claims(

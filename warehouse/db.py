@@ -21,12 +21,8 @@ from duckdb_engine import Dialect
 from sqlalchemy import Table
 from sqlalchemy.schema import CreateTable
 
+from claimwire.errors import WarehouseError
 from claimwire.warehouse import schema, views
-
-
-class WarehouseError(RuntimeError):
-    """The warehouse cannot be used; the message says why in one line."""
-
 
 LOCK_WAIT_SECONDS = 60.0
 # DuckDB would take 80% of the machine's memory for its buffers; loads and
@@ -82,11 +78,24 @@ def connect(
 
 
 @contextlib.contextmanager
-def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=read_only)
+def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse for writing, created or migrated first."""
+    con = connect(path)
     try:
-        if not read_only:
-            migrate(con)
+        migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def reading(
+    path: Path, on_wait: Callable[[str], None] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, read-only; waits (saying so through `on_wait`) while a load
+    holds the lock; WarehouseError when there is no warehouse yet."""
+    con = connect(path, read_only=True, on_wait=on_wait)
+    try:
         yield con
     finally:
         con.close()

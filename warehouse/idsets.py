@@ -1,4 +1,4 @@
-"""Passing many ids to a query as a registered Arrow table.
+"""Passing Arrow data to DuckDB: many ids to a query, rows to a table.
 
 DuckDB's Python client converts a list bound to `= ANY(?)` element by
 element at roughly 0.1 ms each (measured: 1.1 s for 10,000 ids), which made
@@ -16,12 +16,42 @@ import pyarrow as pa
 
 
 @contextlib.contextmanager
-def id_table(
-    con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]
-) -> Iterator[str]:
-    """Register `ids` as view `name` with one column `id` for the block's duration."""
-    con.register(name, pa.table({"id": pa.array(sorted(set(ids)), pa.string())}))
+def registered(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> Iterator[str]:
+    """`data` readable as view `name` for the block's duration."""
+    con.register(name, data)
     try:
         yield name
     finally:
         con.unregister(name)
+
+
+def id_table(
+    con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]
+) -> contextlib.AbstractContextManager[str]:
+    """Register `ids` as view `name` with one column `id` for the block's duration."""
+    return registered(con, name, pa.table({"id": pa.array(sorted(set(ids)), pa.string())}))
+
+
+def insert_arrow(
+    con: duckdb.DuckDBPyConnection, table: str, data: pa.Table | None,
+    mode: str | None = "REPLACE",
+) -> int:
+    """`INSERT OR <mode> INTO table BY NAME` the rows of `data` (a plain INSERT
+    when `mode` is None); return the rows written (with IGNORE: the new ones)."""
+    if data is None or data.num_rows == 0:
+        return 0
+    verb = f"INSERT OR {mode}" if mode else "INSERT"
+    with registered(con, "staged_rows", data):
+        return con.execute(
+            f"{verb} INTO {table} BY NAME SELECT * FROM staged_rows").fetchone()[0]
+
+
+def update_column(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, column: str, values: dict[str, str]
+) -> None:
+    """Set `column` to `values[key]` in the rows whose `key` is in `values`."""
+    data = pa.table({key: pa.array(list(values), pa.string()),
+                     column: pa.array(list(values.values()), pa.string())})
+    with registered(con, "staged_values", data):
+        con.execute(f"UPDATE {table} SET {column} = s.{column} FROM staged_values s "
+                    f"WHERE {table}.{key} = s.{key}")

@@ -7,17 +7,17 @@ inserted with DuckDB's own `INSERT ... BY NAME SELECT` path, never row by row.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
-from claimwire.warehouse import derive, schema
-from claimwire.warehouse.idsets import id_table
-from claimwire.warehouse.staging import arrow_schema, read_manifest, read_table
+from claimwire.warehouse import schema
+from claimwire.warehouse.idsets import id_table, insert_arrow, registered
+from claimwire.warehouse.staging import arrow_schema, read_manifest, read_table, utcnow
 
 # Columns of `articles` that a re-processing run replaces; the others
 # (first sighting, duplicate links, story) belong to the article's history.
@@ -28,43 +28,27 @@ ARTICLE_DERIVED = (
 FEED_STATE = tuple(c.name for c in schema.feeds.columns if c.name not in ("feed_url", "added_at"))
 
 
-# Rows loaded, replaced, merged ... per kind; what `load_batches` returns.
-LoadCounts = Counter[str]
-
-
-def _insert(
-    con: duckdb.DuckDBPyConnection, table: str, data: pa.Table | None, mode: str = "IGNORE"
-) -> int:
-    if data is None or data.num_rows == 0:
-        return 0
-    before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    con.register("staged_rows", data)
-    try:
-        con.execute(f"INSERT OR {mode} INTO {table} BY NAME SELECT * FROM staged_rows")
-    finally:
-        con.unregister("staged_rows")
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before
 
 
 def _upsert_feeds(con: duckdb.DuckDBPyConnection, data: pa.Table) -> None:
     if data is None or data.num_rows == 0:
         return
-    con.register("staged_feeds", data)
-    try:
-        sets = ", ".join(f"{c} = excluded.{c}" for c in FEED_STATE)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in FEED_STATE)
+    with registered(con, "staged_feeds", data):
         con.execute(
             "INSERT INTO feeds BY NAME SELECT * FROM staged_feeds "
             f"ON CONFLICT (feed_url) DO UPDATE SET {sets}"
         )
-    finally:
-        con.unregister("staged_feeds")
 
 
-def load_poll_batch(con: duckdb.DuckDBPyConnection, batch_dir: str, counts: LoadCounts) -> None:
+def load_poll_batch(con: duckdb.DuckDBPyConnection, batch_dir: str, counts: RunCounts) -> None:
     _upsert_feeds(con, read_table(batch_dir, "feeds"))
-    counts.update(feed_items_new=_insert(con, "feed_items", read_table(batch_dir, "feed_items")))
-    counts.update(fetches=_insert(con, "fetches", read_table(batch_dir, "fetches")))
-    counts.update(documents_new=_insert(con, "documents", read_table(batch_dir, "documents")))
+    def new_rows(table: str) -> int:
+        return insert_arrow(con, table, read_table(batch_dir, table), "IGNORE")
+
+    counts.feed_items_new += new_rows("feed_items")
+    counts.fetches += new_rows("fetches")
+    counts.documents_new += new_rows("documents")
 
 
 def _lookup(
@@ -244,14 +228,14 @@ def _url_table(staged: pa.Table, url_rows: list[tuple[int, str, str]]) -> pa.Tab
 
 
 def load_transform_batch(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], counts: LoadCounts
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], counts: RunCounts
 ) -> list[str]:
     staged = tables.get("articles")
     status = tables.get("doc_status")
     written_ids: list[str] = []
     if staged is not None and staged.num_rows:
         resolved = resolve_articles(con, staged)
-        counts.update(exact_duplicates=len(resolved.merged))
+        counts.exact_duplicates += len(resolved.merged)
         # Usually nothing merged: every candidate is written, and copying the
         # texts (and claims) to drop none of them would be the load's largest cost.
         everything = len(resolved.write) == staged.num_rows
@@ -259,8 +243,8 @@ def load_transform_batch(
         written_ids = written.column("article_id").to_pylist()
         if written_ids:
             _write_articles(con, _article_columns(written), counts)
-            derive.queue(con, written)
-        _insert(con, "article_urls", _url_table(staged, resolved.url_rows))
+            _queue_for_derive(con, written)
+        insert_arrow(con, "article_urls", _url_table(staged, resolved.url_rows), "IGNORE")
         claims = tables.get("claims")
         mentions = tables.get("claim_mentions")
         if claims is not None and claims.num_rows and written_ids:
@@ -270,28 +254,24 @@ def load_transform_batch(
                 if mentions is not None:
                     mentions = mentions.filter(pc.is_in(mentions["claim_id"],
                                                         value_set=claims["claim_id"]))
-            counts.update(claims_loaded=_insert(con, "claims", claims))
+            counts.claims_loaded += insert_arrow(con, "claims", claims, "IGNORE")
             if mentions is not None and mentions.num_rows:
-                _insert(con, "claim_mentions", mentions)
+                insert_arrow(con, "claim_mentions", mentions, "IGNORE")
     if status is not None and status.num_rows:
-        con.register("staged_status", status)
-        try:
+        with registered(con, "staged_status", status):
             con.execute(
                 "UPDATE documents SET status = s.status, error = s.error, "
                 "processed_at = s.processed_at FROM staged_status s "
                 "WHERE documents.doc_id = s.doc_id"
             )
-        finally:
-            con.unregister("staged_status")
-        counts.update(documents_failed=pc.sum(pc.equal(status["status"], "failed")).as_py() or 0)
+        counts.documents_failed += pc.sum(pc.equal(status["status"], "failed")).as_py() or 0
     return written_ids
 
 
-def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: LoadCounts) -> None:
+def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: RunCounts) -> None:
     """Insert new articles; replace the derived columns of stored ones, and
     their claims, which the new rows bring again."""
-    con.register("staged_articles", articles)
-    try:
+    with registered(con, "staged_articles", articles):
         stored = con.execute(
             "SELECT count(*) FROM articles WHERE article_id IN "
             "(SELECT article_id FROM staged_articles)"
@@ -311,34 +291,50 @@ def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: 
                 f"WHERE article_id IN ({of_stored}))"
             )
             con.execute(f"DELETE FROM claims WHERE article_id IN ({of_stored})")
-    finally:
-        con.unregister("staged_articles")
-    counts.update(articles_loaded=articles.num_rows - stored)
-    counts.update(articles_replaced=stored)
+    counts.articles_loaded += articles.num_rows - stored
+    counts.articles_replaced += stored
 
 
-def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[str, int]:
+def _queue_for_derive(con: duckdb.DuckDBPyConnection, written: pa.Table) -> None:
+    """Queue written articles for the derive step (`transform.derive`), with the
+    MinHash signature the transform workers made, if any."""
+    columns = {"article_id": written["article_id"]}
+    for name in ("minhash", "minhash_shingle_size"):
+        if name in written.column_names:
+            columns[name] = written[name]
+    rows = pa.table(columns).append_column(
+        "queued_at", pa.array([utcnow()] * written.num_rows, pa.timestamp("us")))
+    insert_arrow(con, "derive_queue", rows)
+
+
+def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> RunCounts:
     """Load complete batches in one transaction; incomplete ones are skipped.
 
-    Loaded articles are queued for `derive.derive_pending`, which the caller
-    runs after this commits.
+    Batch kinds: "poll" (feed states, items, fetches, documents), "transform"
+    (articles, claims, document statuses), "feeds" (feeds added to the list),
+    "run" (a run's record). Loaded articles are queued for the derive step
+    (`transform.derive.runner.derive_pending`), which the caller runs after
+    this commits.
     """
-    counts: LoadCounts = Counter()
+    counts = RunCounts()
     transform_dirs: list[str] = []
     con.execute("BEGIN TRANSACTION")
     try:
         for batch_dir in batch_dirs:
             manifest = read_manifest(batch_dir)
             if manifest is None:
-                counts.update(batches_incomplete=1)
+                counts.batches_incomplete += 1
                 continue
             if manifest["kind"] == "poll":
                 load_poll_batch(con, batch_dir, counts)
             elif manifest["kind"] == "transform":
                 transform_dirs.append(batch_dir)
+            elif manifest["kind"] == "feeds":
+                counts.feeds_added += insert_arrow(
+                    con, "feeds", read_table(batch_dir, "feeds"), "IGNORE")
             elif manifest["kind"] == "run":
-                _insert(con, "runs", read_table(batch_dir, "runs"), mode="REPLACE")
-            counts.update(batches=1)
+                insert_arrow(con, "runs", read_table(batch_dir, "runs"))
+            counts.batches += 1
         if transform_dirs:
             load_transform_batch(con, combine_transform_batches(transform_dirs), counts)
         failpoint("load_in_transaction")
@@ -346,4 +342,4 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> dict[
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return dict(counts)
+    return counts

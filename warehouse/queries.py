@@ -1,12 +1,15 @@
-"""Read-side queries the CLI offers (the warehouse is also open to plain SQL)."""
+"""Queries over the warehouse that the pipeline and the CLI run: what to poll,
+what to transform, what to show. (The warehouse is also open to plain SQL.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
+
+from claimwire.records import FeedState, PendingDocument
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,88 @@ def last_runs(con: duckdb.DuckDBPyConnection, limit: int = 5) -> tuple[list[str]
         SELECT run_id, kind, status, started_at, ended_at, feeds_polled, items_new,
                articles_loaded, claims_loaded, errors
         FROM runs ORDER BY started_at DESC LIMIT {int(limit)}
+        """
+    )
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def derive_queue_size(con: duckdb.DuckDBPyConnection) -> int:
+    """Loaded articles not yet through the derive step."""
+    return con.execute("SELECT count(*) FROM derive_queue").fetchone()[0]
+
+
+def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def stored_feeds(con: duckdb.DuckDBPyConnection) -> list[FeedState]:
+    """Every feed in the warehouse's feed list, with what its polls learnt."""
+    names = ", ".join(f.name for f in fields(FeedState))
+    return [FeedState(**row) for row in _rows(con.execute(f"SELECT {names} FROM feeds"))]
+
+
+_PENDING = ", ".join(f"d.{f.name}" for f in fields(PendingDocument))
+
+
+def pending_documents(
+    con: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime] | None = None
+) -> list[PendingDocument]:
+    """Documents waiting for their transform; with a (naive UTC) window instead,
+    every document published in it, whatever its status (a backfill re-processes)."""
+    if window is None:
+        cursor = con.execute(
+            f"SELECT {_PENDING} FROM documents d WHERE d.status = 'pending' ORDER BY d.doc_id")
+    else:
+        cursor = con.execute(
+            f"SELECT {_PENDING} FROM documents d LEFT JOIN articles a ON a.doc_id = d.doc_id "
+            "WHERE coalesce(d.published_at, a.published_at) >= ? "
+            "AND coalesce(d.published_at, a.published_at) < ? ORDER BY d.doc_id",
+            list(window),
+        )
+    return [PendingDocument(**row) for row in _rows(cursor)]
+
+
+def archived_documents(
+    con: duckdb.DuckDBPyConnection, first_day: date | None, last_day: date | None
+) -> list[dict[str, Any]]:
+    """Documents whose raw bytes are archived, fetched or published in the days
+    given (both inclusive), oldest fetch first: what `export-warc` writes."""
+    where, params = "raw_sha256 IS NOT NULL", []
+    if first_day:
+        where += " AND coalesce(published_at, fetched_at) >= ?"
+        params.append(first_day)
+    if last_day:
+        where += " AND CAST(coalesce(published_at, fetched_at) AS DATE) <= ?"
+        params.append(last_day)
+    return _rows(con.execute(
+        "SELECT coalesce(final_url, url) AS url, raw_sha256, fetched_at, content_type "
+        f"FROM documents WHERE {where} ORDER BY fetched_at", params))
+
+
+def article_overview(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Original articles by publication date, with their number of claims."""
+    cursor = con.execute(
+        """
+        SELECT CAST(published_at AS DATE) AS published, site, title,
+               length(text) AS chars,
+               (SELECT count(*) FROM claims c WHERE c.article_id = a.article_id) AS claims
+        FROM articles a WHERE duplicate_of IS NULL
+        ORDER BY published_at, title
+        """
+    )
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def claim_overview(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Every claim of an original article, by day and speaker."""
+    cursor = con.execute(
+        """
+        SELECT coalesce(c.claimed_on, CAST(a.published_at AS DATE)) AS day,
+               c.speaker_canonical AS speaker, c.stance, c.quote_type AS quote, c.content
+        FROM claims c JOIN articles a USING (article_id)
+        WHERE a.duplicate_of IS NULL
+        ORDER BY day, speaker
         """
     )
     return [d[0] for d in cursor.description], cursor.fetchall()

@@ -249,7 +249,7 @@ derive_queue = Table(
     "derive_queue",
     metadata,
     # Articles loaded but not yet through the derive step (near duplicates,
-    # stories, claim clusters, search index); see `warehouse.derive`.
+    # stories, claim clusters, search index); see `transform.derive`.
     Column("article_id", String, primary_key=True),
     Column("minhash", LargeBinary, doc="signature from the transform workers, if any"),
     Column("minhash_shingle_size", Integer),

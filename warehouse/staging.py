@@ -63,13 +63,17 @@ def _naive_utc(value: Any) -> Any:
 
 
 def rows_to_arrow(
-    table: Table, rows: Iterable[Mapping[str, Any]], extra: Mapping[str, pa.DataType] | None = None
+    table: Table, rows: Iterable[Mapping[str, Any] | Any],
+    extra: Mapping[str, pa.DataType] | None = None,
 ) -> pa.Table:
+    """Rows (dicts, or the dataclasses of `claimwire.records`) as an Arrow table
+    with `table`'s columns (and `extra` ones); missing values are NULL."""
     schema = arrow_schema(table, extra)
     columns: dict[str, list[Any]] = {name: [] for name in schema.names}
     for row in rows:
+        get = row.get if isinstance(row, Mapping) else (lambda n, r=row: getattr(r, n, None))
         for name in schema.names:
-            columns[name].append(_naive_utc(row.get(name)))
+            columns[name].append(_naive_utc(get(name)))
     return pa.table(columns, schema=schema)
 
 

@@ -8,7 +8,10 @@ content words and must not be thrown by plurals, tenses, demonyms
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
+
+import duckdb
 
 from claimwire.transform.normalize import hash_key_text
 
@@ -72,3 +75,17 @@ def content_terms(text: str) -> list[str]:
 
 def term_counts(text: str) -> Counter[str]:
     return Counter(content_terms(text))
+
+
+def rare_terms(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, name: str, limit: Callable[[int], int]
+) -> None:
+    """Create temp table `name` of the terms of `table` that propose candidate pairs:
+    those held by at most `limit(n)` of its n distinct `key`s (articles or
+    claims). Very common terms would pair nearly every row with every other."""
+    total = con.execute(f"SELECT count(DISTINCT {key}) FROM {table}").fetchone()[0]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT term FROM {table} "
+        "GROUP BY term HAVING count(*) <= ?",
+        [limit(total)],
+    )

@@ -1,4 +1,5 @@
-"""The derive step: near duplicates, stories, claim clusters, search index, views.
+"""Working off the derive queue: near duplicates, stories, claim clusters, search
+index and views for every article the loader queued.
 
 The loader only inserts; in its transaction it also queues the articles it
 wrote in `derive_queue` (with the MinHash signature the transform workers
@@ -18,20 +19,20 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 
 import duckdb
-import pyarrow as pa
 
 from claimwire.config import DedupSettings
+from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
-from claimwire.transform import neardup
-from claimwire.warehouse import search, views
-from claimwire.warehouse.grouping import assign_claim_clusters, assign_stories
+from claimwire.transform.derive import minhash, search
+from claimwire.transform.derive.clusters import assign_claim_clusters
+from claimwire.transform.derive.near_duplicates import NearDupSettings, mark_near_duplicates
+from claimwire.transform.derive.stories import assign_stories
+from claimwire.warehouse import views
 from claimwire.warehouse.idsets import id_table
-from claimwire.warehouse.neardup_index import NearDupSettings, mark_near_duplicates
-from claimwire.warehouse.staging import utcnow
+from claimwire.warehouse.queries import derive_queue_size
 
 # Articles per derive transaction: bounds the memory of one pass over a long
 # backfill while keeping the per-transaction work (and the one search index
@@ -42,28 +43,6 @@ CHUNK_ARTICLES = 10_000
 # limit + up to 450 MB DuckDB does not count), and they spill to disk past
 # it at little cost (10,000 articles: 31-38 s at 512 MB against 37 s at 1 GB).
 MEMORY_LIMIT = "512MB"
-
-
-def queue(con: duckdb.DuckDBPyConnection, written: pa.Table) -> None:
-    """Queue written articles (columns article_id and, if staged, minhash and
-    minhash_shingle_size); called inside the load transaction."""
-    if written.num_rows == 0:
-        return
-    columns = {"article_id": written["article_id"]}
-    for name in ("minhash", "minhash_shingle_size"):
-        if name in written.column_names:
-            columns[name] = written[name]
-    rows = pa.table(columns).append_column(
-        "queued_at", pa.array([utcnow()] * written.num_rows, pa.timestamp("us")))
-    con.register("queued_rows", rows)
-    try:
-        con.execute("INSERT OR REPLACE INTO derive_queue BY NAME SELECT * FROM queued_rows")
-    finally:
-        con.unregister("queued_rows")
-
-
-def pending(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM derive_queue").fetchone()[0]
 
 
 def near_dup_settings(dedup: DedupSettings | None) -> NearDupSettings:
@@ -86,7 +65,7 @@ def derive_pending(
     chunk_articles: int = CHUNK_ARTICLES,
     on_chunk: Callable[[int, int], None] | None = None,
     step_seconds: StepTimes | None = None,
-) -> dict[str, int]:
+) -> RunCounts:
     """Derive everything the queue holds; return counts (near_duplicates,
     stories_new, claims_clustered, articles_derived, ...).
 
@@ -94,9 +73,9 @@ def derive_pending(
     each step took (for the benchmark).
     """
     settings = near_dup_settings(dedup)
-    total = pending(con)
+    total = derive_queue_size(con)
     if not total:
-        return {}
+        return RunCounts()
     previous_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
@@ -112,8 +91,8 @@ def _work_off(
     chunk_articles: int,
     on_chunk: Callable[[int, int], None] | None,
     step_seconds: StepTimes | None,
-) -> dict[str, int]:
-    counts: Counter[str] = Counter()
+) -> RunCounts:
+    counts = RunCounts()
     times = step_seconds if step_seconds is not None else {}
     done = 0
     while True:
@@ -124,20 +103,20 @@ def _work_off(
                 "ORDER BY queued_at, article_id LIMIT ?",
                 [chunk_articles],
             ).fetchall()
-            last = len(rows) >= pending(con)
+            last = len(rows) >= derive_queue_size(con)
             ids = [r[0] for r in rows]
             known = {
-                aid: neardup.signature_from_bytes(blob)
+                aid: minhash.signature_from_bytes(blob)
                 for aid, blob, shingle in rows
                 if blob is not None and shingle == settings.shingle_size
                 and len(blob) == 4 * settings.num_perm
             }
             with _timed(times, "near_duplicates"):
-                counts.update(near_duplicates=mark_near_duplicates(con, ids, settings, known))
+                counts.near_duplicates += mark_near_duplicates(con, ids, settings, known)
             with _timed(times, "stories"):
-                counts.update(stories_new=assign_stories(con, ids))
+                counts.stories_new += assign_stories(con, ids)
             with _timed(times, "clusters"):
-                counts.update(claims_clustered=assign_claim_clusters(con, ids))
+                counts.claims_clustered += assign_claim_clusters(con, ids)
             with id_table(con, "derived_ids", ids) as name:
                 con.execute(f"DELETE FROM derive_queue WHERE article_id IN (SELECT id FROM {name})")
             if last:
@@ -151,12 +130,12 @@ def _work_off(
             con.execute("ROLLBACK")
             raise
         done += len(ids)
-        counts.update(articles_derived=len(ids))
+        counts.articles_derived += len(ids)
         if on_chunk is not None:
             on_chunk(done, max(total, done))
         if last:
             break
-    return dict(counts)
+    return counts
 
 
 @contextlib.contextmanager
@@ -168,10 +147,10 @@ def _timed(times: StepTimes, name: str) -> Iterator[None]:
         times[name] = times.get(name, 0.0) + time.perf_counter() - start
 
 
-def _rebuild_search(con: duckdb.DuckDBPyConnection, counts: Counter[str]) -> None:
+def _rebuild_search(con: duckdb.DuckDBPyConnection, counts: RunCounts) -> None:
     try:
         search.rebuild_index(con)
     except search.SearchUnavailable:
         # Search is optional: a warehouse without the extension still loads.
-        counts.update(search_index_skipped=1)
+        counts.search_index_skipped += 1
 

@@ -1,4 +1,5 @@
-"""The near-duplicate index kept in the warehouse, and marking copies.
+"""Near duplicates: the rule (MinHash similarity over word shingles, found through
+LSH band keys) and the index kept in the warehouse that applies it.
 
 Each article's MinHash signature and LSH band keys are stored once; a load
 only fingerprints its own articles and finds candidates by joining their
@@ -23,8 +24,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from claimwire.transform import neardup
-from claimwire.warehouse.idsets import id_table
+from claimwire.transform.derive import minhash
+from claimwire.warehouse.idsets import id_table, insert_arrow, registered
 from claimwire.warehouse.staging import utcnow
 
 METHOD = "minhash"
@@ -33,9 +34,9 @@ _LATEST = datetime.max
 
 @dataclass(frozen=True)
 class NearDupSettings:
-    threshold: float = neardup.DEFAULT_THRESHOLD
-    num_perm: int = neardup.DEFAULT_NUM_PERM
-    shingle_size: int = neardup.DEFAULT_SHINGLE_SIZE
+    threshold: float = minhash.DEFAULT_THRESHOLD
+    num_perm: int = minhash.DEFAULT_NUM_PERM
+    shingle_size: int = minhash.DEFAULT_SHINGLE_SIZE
 
 
 class _UnionFind:
@@ -85,7 +86,7 @@ def _fingerprint(
     Signatures in `known` (made by the transform workers with these
     settings) are used as they are; the others are computed from the text.
     """
-    params = neardup.lsh_params(settings.threshold, settings.num_perm)
+    params = minhash.lsh_params(settings.threshold, settings.num_perm)
     ids = [r[0] for r in con.execute(f"SELECT id FROM {ids_view}").fetchall()]
     known = known or {}
     sigs = {aid: known[aid] for aid in ids if aid in known}
@@ -96,7 +97,7 @@ def _fingerprint(
                 "SELECT article_id, text FROM articles "
                 "WHERE article_id IN (SELECT id FROM nd_unsigned)"
             ).fetchall():
-                sigs[article_id] = neardup.signature(
+                sigs[article_id] = minhash.signature(
                     text or "", settings.num_perm, settings.shingle_size)
     if not sigs:
         return sigs
@@ -122,8 +123,8 @@ def _fingerprint(
         }
     )
     # A text without words is nobody's near-duplicate: it gets no band keys.
-    worded = np.flatnonzero(~neardup.empty_rows(matrix))
-    keys = neardup.band_keys_many(matrix[worded], params)
+    worded = np.flatnonzero(~minhash.empty_rows(matrix))
+    keys = minhash.band_keys_many(matrix[worded], params)
     key_table = pa.table(
         {
             "band_key": pa.array(keys.reshape(-1)),
@@ -131,12 +132,8 @@ def _fingerprint(
                 pa.array(np.repeat(worded, params.bands))),
         }
     )
-    for name, table in (("article_signatures", sig_table), ("article_band_keys", key_table)):
-        con.register("staged_index", table)
-        try:
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM staged_index")
-        finally:
-            con.unregister("staged_index")
+    insert_arrow(con, "article_signatures", sig_table, mode=None)
+    insert_arrow(con, "article_band_keys", key_table, mode=None)
     return sigs
 
 
@@ -212,7 +209,7 @@ def refresh_stale_index(con: duckdb.DuckDBPyConnection, settings: NearDupSetting
     stored article is fingerprinted again, once, so older originals stay
     findable. Their duplicate links are kept as they were.
     """
-    params = neardup.lsh_params(settings.threshold, settings.num_perm)
+    params = minhash.lsh_params(settings.threshold, settings.num_perm)
     stale = [
         r[0]
         for r in con.execute(
@@ -239,7 +236,7 @@ def _pair_similarities(
     matrix = np.stack([sigs[aid] for aid in order])
     left = np.fromiter((row[a] for a, _ in pairs), np.int64, len(pairs))
     right = np.fromiter((row[b] for _, b in pairs), np.int64, len(pairs))
-    return neardup.similarities(matrix, left, right)
+    return minhash.similarities(matrix, left, right)
 
 
 def _similar_pairs(
@@ -327,8 +324,7 @@ def _write_links(
     )
     originals = sorted(set(links.values()))
     copies = list(links)
-    con.register("staged_links", table)
-    try:
+    with registered(con, "staged_links", table):
         con.execute(
             "UPDATE articles SET duplicate_of = s.duplicate_of FROM staged_links s "
             "WHERE articles.article_id = s.article_id"
@@ -343,8 +339,6 @@ def _write_links(
                 "(SELECT id FROM nd_originals UNION ALL SELECT article_id FROM staged_links)"
             )
         con.execute("INSERT INTO article_duplicates BY NAME SELECT * FROM staged_links")
-    finally:
-        con.unregister("staged_links")
     # Claims are kept for originals only.
     with id_table(con, "nd_copies", copies):
         of_copies = "SELECT claim_id FROM claims WHERE article_id IN (SELECT id FROM nd_copies)"

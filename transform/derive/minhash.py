@@ -1,9 +1,10 @@
 """Near-duplicate fingerprints: MinHash over word shingles, LSH band keys.
 
-Pure functions only; `warehouse.neardup_index` keeps the index in the
-warehouse. Everything here is deterministic across processes and machines
-(fixed seed, no use of Python's salted `hash()`), because signatures and
-band keys are stored and compared with ones computed in other runs.
+Pure functions only, also used by the transform workers, which sign each
+article; `near_duplicates` keeps the index in the warehouse. Everything here
+is deterministic across processes and machines (fixed seed, no use of
+Python's salted `hash()`), because signatures and band keys are stored and
+compared with ones computed in other runs.
 """
 
 from __future__ import annotations

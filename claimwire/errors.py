@@ -1,0 +1,15 @@
+"""Errors a user can act on: each prints as one line, never a traceback."""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """A user mistake on the command line: one line, exit status 2."""
+
+
+class NoFeedsError(RuntimeError):
+    """A run was asked to poll, but no feed is configured or imported."""
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used; the message says why in one line."""

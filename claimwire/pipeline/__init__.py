@@ -1,0 +1,59 @@
+"""The one place that composes the stages.
+
+    planning  -> which feeds to poll, which documents to transform: plan files
+    polling   -> a shard of feeds polled, new pages fetched: a staged poll batch
+    sources   -> backfill sources (archived feeds, sitemaps, WARC files): the same
+    workers   -> a shard of documents extracted, deduplicated, claims found: a
+                 staged transform batch, in worker processes
+    loading   -> staged batches into the warehouse (the one writer), then derive
+    runs      -> run_ingest / run_backfill: all of the above in this process
+
+Every stage function takes the Config and plain, serialisable arguments (str
+paths, a Window), so the CLI and the Airflow tasks call the same code. Only
+`loading` opens the warehouse for writing; planners open it read-only; shard
+functions never open it. Shards hand their output to the loader as staged
+batch directories (`warehouse.staging`).
+"""
+
+from claimwire.errors import NoFeedsError
+from claimwire.pipeline.loading import (
+    batch_counts,
+    derive_reporting,
+    derive_staged,
+    import_feeds,
+    load_staged,
+    record_run,
+)
+from claimwire.pipeline.planning import (
+    feed_states,
+    plan_poll,
+    plan_transform,
+    remove_plans,
+    transform_shard_size,
+)
+from claimwire.pipeline.polling import poll_shard
+from claimwire.pipeline.runs import RunSummary, new_run_id, run_backfill, run_ingest
+from claimwire.pipeline.sources import (
+    ArchivedFeed,
+    BackfillSource,
+    Sitemap,
+    WarcFile,
+    acquire,
+    backfill_sources,
+)
+from claimwire.pipeline.workers import (
+    transform_in_workers,
+    transform_pool,
+    transform_shard,
+    warm_worker,
+)
+from claimwire.window import Window
+
+__all__ = [
+    "ArchivedFeed", "BackfillSource", "NoFeedsError", "RunSummary", "Sitemap", "WarcFile",
+    "Window", "acquire", "backfill_sources", "batch_counts", "derive_reporting",
+    "derive_staged", "feed_states", "import_feeds", "load_staged", "new_run_id", "plan_poll",
+    "plan_transform", "poll_shard", "record_run", "remove_plans", "run_backfill", "run_ingest",
+    "transform_in_workers", "transform_pool", "transform_shard", "transform_shard_size",
+    "warm_worker",
+]

@@ -1,0 +1,208 @@
+"""Runs: a whole ingest or backfill in this process, stage after stage.
+
+    run_ingest:   plan_poll -> poll_shard* -> load ┐
+    run_backfill: sources -> acquire (each unit)  -> load ┘
+        -> plan_transform -> transform_shard* (worker processes) -> load
+        -> derive -> record the run
+
+Both end in the same tail (`_transform_load_derive`). The Airflow DAGs call
+the same stage functions as tasks instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from claimwire.config import Config
+from claimwire.counts import RunCounts
+from claimwire.errors import NoFeedsError
+from claimwire.failpoints import failpoint
+from claimwire.pipeline.loading import (
+    batch_counts,
+    derive_reporting,
+    load_staged,
+    record_run,
+)
+from claimwire.pipeline.planning import (
+    feed_states,
+    plan_poll,
+    plan_rows,
+    plan_transform,
+    remove_plans,
+)
+from claimwire.pipeline.polling import poll_shard
+from claimwire.pipeline.sources import BackfillSource, acquire
+from claimwire.pipeline.workers import transform_in_workers, transform_pool
+from claimwire.warehouse.db import open_warehouse
+from claimwire.warehouse.staging import complete_batches, utcnow
+from claimwire.window import Window
+
+# Enough feeds to expect more documents than one process should handle: the
+# workers start (and load their model) while the network is busy.
+WARM_POOL_MIN_FEEDS = 10
+
+Say = Callable[[str], None]
+
+
+def new_run_id(prefix: str = "cli") -> str:
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    kind: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    counts: RunCounts = field(default_factory=RunCounts)
+    window: Window | None = None
+    status: str = "running"
+
+    def get(self, key: str) -> int:
+        return self.counts.get(key)
+
+    def row(self) -> dict[str, Any]:
+        """The run's `runs` row."""
+        c = self.counts
+        start, end = self.window.naive() if self.window else (None, None)
+        return {
+            "run_id": self.run_id, "kind": self.kind, "started_at": self.started_at,
+            "ended_at": self.ended_at, "status": self.status,
+            "window_start": start, "window_end": end,
+            "feeds_polled": c.feeds_polled, "feeds_not_modified": c.feeds_not_modified,
+            "feeds_failed": c.feeds_failed, "items_new": c.items_new,
+            "pages_fetched": c.pages_fetched, "pages_failed": c.pages_failed,
+            "articles_loaded": c.articles_loaded, "duplicates": c.duplicates,
+            "claims_loaded": c.claims_loaded, "errors": c.errors,
+        }
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def run_ingest(
+    config: Config,
+    *,
+    feed_urls: list[str] | None = None,
+    report: Say | None = None,
+    kind: str = "ingest",
+) -> RunSummary:
+    """Poll, fetch, extract, dedup, find claims and load: the whole run in this process."""
+    say = report or _quiet
+    summary = RunSummary(run_id=new_run_id(kind), kind=kind, started_at=utcnow())
+    with open_warehouse(config.warehouse_path):
+        pass  # creates or migrates the schema before any planning reads it
+    states = feed_states(config, feed_urls)
+    if not states:
+        raise NoFeedsError(
+            "no feeds to poll: add [[feeds]] to claimwire.toml, import an OPML file with "
+            "`claimwire feeds import`, or pass --feed URL"
+        )
+    leftovers = len(complete_batches(config.staging_path))
+    if leftovers:
+        say(f"found {leftovers} staged batch(es) from an interrupted run; loading them too")
+    plans = plan_poll(config, states=states)
+    pool = transform_pool(config) if (
+        config.worker_count > 1 and len(states) >= WARM_POOL_MIN_FEEDS) else None
+    try:
+        done = 0
+
+        def on_feed(url: str, result: str) -> None:
+            nonlocal done
+            done += 1
+            say(f"[poll {done}/{len(states)}] {url}: {result}")
+
+        batches = [poll_shard(config, plan, run_id=summary.run_id, on_feed=on_feed)
+                   for plan in plans]
+        summary.counts.add(batch_counts(batches))
+        summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="poll"))
+        remove_plans(plans)
+        return _transform_load_derive(config, summary, say, pool=pool, leftovers="transform")
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def run_backfill(
+    config: Config,
+    window: Window,
+    sources: list[BackfillSource],
+    *,
+    report: Say | None = None,
+) -> RunSummary:
+    """Acquire what each source holds for the window, then (re)process exactly that window.
+
+    With no sources, only the re-processing: documents already in the raw
+    archive go through extraction, dedup and claims again (a replay). Each
+    source is checkpointed once its batch is staged, so an interrupted
+    backfill resumes where it stopped; derived rows of the window are
+    replaced, never doubled.
+    """
+    from claimwire.ingest.backfill_state import BackfillCheckpoint, checkpoint_key
+
+    say = report or _quiet
+    summary = RunSummary(run_id=new_run_id("backfill"), kind="backfill", started_at=utcnow(),
+                         window=window)
+    with open_warehouse(config.warehouse_path):
+        pass
+    units = [source.unit for source in sources]
+    checkpoint = BackfillCheckpoint.load(config.staging_path / "checkpoints",
+                                         checkpoint_key(window, units))
+    batches = []
+    for index, source in enumerate(sources, 1):
+        if checkpoint.done(source.unit):
+            say(f"[{index}/{len(sources)}] {source.unit}: done in an earlier, interrupted run")
+            continue
+        batches.append(acquire(config, [source], window, run_id=summary.run_id,
+                               report=lambda unit, line: say(f"[{unit}] {line}")))
+        checkpoint.mark(source.unit)
+        failpoint("backfill_unit_done")
+        say(f"[{index}/{len(sources)}] {source.unit}: staged")
+    summary.counts.add(batch_counts(batches))
+    summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="all"))
+    finished = _transform_load_derive(config, summary, say)
+    checkpoint.clear()
+    return finished
+
+
+def _transform_load_derive(
+    config: Config,
+    summary: RunSummary,
+    say: Say,
+    *,
+    pool: ProcessPoolExecutor | None = None,
+    leftovers: str | None = None,
+) -> RunSummary:
+    """The tail every run shares: transform what is pending (or, for a window,
+    everything published in it), load it, derive, record the run."""
+    plans = plan_transform(config, window=summary.window)
+    documents = plan_rows(plans)
+    if documents:
+        published = ""
+        if summary.window is not None:
+            last_day = summary.window.end - timedelta(seconds=1)
+            published = f" published {summary.window.start:%Y-%m-%d} .. {last_day:%Y-%m-%d}"
+        say(f"[transform] {documents} document(s){published} in {len(plans)} shard(s)")
+    finished = 0
+
+    def on_shard(n: int) -> None:
+        nonlocal finished
+        finished += n
+        say(f"[transform {finished}/{len(plans)} shards]")
+
+    batches = transform_in_workers(config, plans, summary.run_id, on_shard, pool)
+    summary.counts.add(batch_counts(batches))
+    summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers=leftovers,
+                                   derive_after=False))
+    summary.counts.add(derive_reporting(config, say))
+    remove_plans(plans)
+    summary.ended_at = utcnow()
+    summary.status = "completed"
+    record_run(config, summary.row())
+    return summary

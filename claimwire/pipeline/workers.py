@@ -1,0 +1,97 @@
+"""The transform stage: shards of raw documents turned into staged article,
+claim and status tables, in worker processes that keep the spaCy model warm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from claimwire.config import Config
+from claimwire.failpoints import failpoint
+from claimwire.pipeline.planning import read_transform_plan
+from claimwire.warehouse.staging import BatchWriter
+
+# spaCy's string store only grows: a worker is replaced after this many shards.
+SHARDS_PER_WORKER_LIFE = 6
+
+
+def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
+    """Extract, sign, hash and find claims for a shard's documents; return a staged batch dir."""
+    from claimwire.transform.documents import transform_documents
+
+    result = transform_documents(config, read_transform_plan(plan_path))
+    writer = BatchWriter(config.staging_path, "transform", run_id)
+    for name, data in result.tables.items():
+        writer.add(name, data)
+    writer.info = result.counts.to_dict()
+    batch = writer.write()
+    failpoint("transform_staged")
+    return batch
+
+
+def warm_worker(model: str) -> None:
+    """Load what a transform needs (extractor, spaCy model) into this process."""
+    from claimwire.transform.documents import extractor_version
+    from claimwire.transform.nlp import load_nlp
+
+    extractor_version()
+    load_nlp(model)
+
+
+def transform_pool(config: Config) -> ProcessPoolExecutor:
+    """Worker processes for the transform stage, already holding the spaCy model.
+
+    Started before polling, their start-up (about a second each: a fresh
+    interpreter and the model) overlaps the network-bound poll. Fresh
+    interpreters (forkserver) because forking a process that holds HTTP
+    threads is unsafe.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=config.worker_count,
+        mp_context=get_context("forkserver"),
+        initializer=warm_worker,
+        initargs=(config.claims.model,),
+    )
+    # Submitting no-ops makes the executor start every worker now.
+    for _ in range(config.worker_count):
+        pool.submit(int)
+    return pool
+
+
+def transform_in_workers(
+    config: Config,
+    plans: list[str],
+    run_id: str,
+    progress: Callable[[int], None] | None = None,
+    pool: ProcessPoolExecutor | None = None,
+) -> list[str]:
+    """Every plan through `transform_shard`, in this process when one worker is
+    enough, else in worker processes (`pool`, if warm ones were started); the
+    staged batch dirs in plan order. `progress(1)` after each shard."""
+    workers = min(config.worker_count, len(plans))
+    if workers <= 1:
+        out = []
+        for plan in plans:
+            out.append(transform_shard(config, plan, run_id=run_id))
+            if progress:
+                progress(1)
+        return out
+    # Workers are replaced after a few shards each so a long run's memory stays
+    # flat. (max_tasks_per_child can hang on Python 3.11: the pool is renewed.)
+    chunk = workers * SHARDS_PER_WORKER_LIFE
+    out = []
+    for first in range(0, len(plans), chunk):
+        current = pool if (first == 0 and pool is not None) else transform_pool(config)
+        try:
+            futures = [current.submit(transform_shard, config, plan, run_id=run_id)
+                       for plan in plans[first : first + chunk]]
+            for future in futures:
+                out.append(future.result())
+                if progress:
+                    progress(1)
+        finally:
+            # The caller's warm pool too: its workers have done their share.
+            if current is not pool or first + chunk < len(plans):
+                current.shutdown()
+    return out
