@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..nlp import load_nlp
-from .dates import dateline_date
+from .dates import DateContext, date_context, dateline_date
+from .dating import ClaimDate, assign_dates
 from .drafts import DIRECT_SHARE, Draft, Parsed, cue_drafts, standalone_quote_drafts
 from .mentions import mentions_in
 from .model import Claim, ClaimMention
@@ -15,7 +16,6 @@ from .quotes import QuoteSpan, find_quotes, quoted_fraction
 from .resolve import (
     apply_according,
     apply_nesting,
-    assign_dates,
     canonicalise,
     fix_kinds,
     merge_participles,
@@ -26,7 +26,7 @@ from .resolve import (
 from .segment import Paragraph, paragraphs, select_paragraphs
 from .stance import classify
 
-EXTRACTOR_VERSION = "claims-1"
+EXTRACTOR_VERSION = "claims-2"
 
 
 class _Prepared:
@@ -35,6 +35,7 @@ class _Prepared:
     def __init__(self, text: str, published: dt.date | None, prefilter: bool) -> None:
         self.text = text
         self.published = published if published is not None else dateline_date(text)
+        self.dates: DateContext = date_context(text, self.published)
         self.paras: list[Paragraph] = paragraphs(text)
         self.quotes: list[QuoteSpan] = find_quotes(text)
         self.selected = select_paragraphs(text, self.paras, self.quotes, prefilter=prefilter)
@@ -106,7 +107,7 @@ def _claims(art: _Prepared, parsed: list[Parsed]) -> list[Claim]:
     drafts = [d for d in drafts if not d.drop]
     canonicalise(drafts, anchors)
     drafts = _dedupe(drafts)
-    dates = assign_dates(text, drafts, parsed, quotes, art.published)
+    dates = assign_dates(text, drafts, parsed, quotes, art.dates, art.paras)
     claims = [_to_claim(text, d, dates[id(d)], parsed, quotes) for d in drafts]
     return sorted(claims, key=lambda c: (c.char_start, c.char_end))
 
@@ -139,7 +140,7 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
 def _to_claim(
     text: str,
     d: Draft,
-    claimed_on: dt.date | None,
+    claimed_on: ClaimDate,
     parsed: list[Parsed],
     quotes: list[QuoteSpan],
 ) -> Claim:
@@ -162,7 +163,8 @@ def _to_claim(
             else "indirect"
         ),
         stance=classify(d.cue, f"{content} {d.hint}", negated=d.negated),
-        claimed_on=claimed_on,
+        claimed_on=claimed_on.day,
+        date_note=claimed_on.note,
         via=d.via,
         char_start=d.start,
         char_end=d.end,

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass, replace
 
-from .dates import find_date_expressions, resolve_date
+from .dating import _key, ent_key
 from .drafts import Draft, Parsed, _trim
-from .lexicon import COGNITION_CUES, EARLIER_MARKERS, STOPWORDS, UNNAMED_HEADS, wordset
-from .quotes import QuoteSpan
+from .lexicon import COGNITION_CUES, UNNAMED_HEADS, wordset
 from .speakers import SpeakerPhrase, describe
 
 _SUBJECT_DEPS = wordset("nsubj nsubjpass")
-_EARLIER_RE = re.compile(
-    r"\b(?:" + "|".join(EARLIER_MARKERS) + r"|at the time|in the past|last (?:month|year)|"
-    r"earlier this (?:month|year)|in (?:19|20)\d\d)\b",
-    re.I,
-)
 
 
 _CONTRAST = wordset("while whereas but although though")
@@ -143,13 +135,6 @@ class _Anchor:
     phrase: SpeakerPhrase
 
 
-def _key(phrase: SpeakerPhrase) -> str:
-    name = phrase.name.lower()
-    if phrase.kind == "person":
-        return name.split()[-1] if name.split() else name
-    return name
-
-
 def subject_anchors(parsed: list[Parsed]) -> list[_Anchor]:
     """Named sources in subject position: antecedents for pronoun speakers."""
     out: list[_Anchor] = []
@@ -174,7 +159,7 @@ def fix_kinds(drafts: list[Draft], anchors: list[_Anchor], parsed: list[Parsed])
     for p in parsed:
         for ent in p.doc.ents:
             if ent.label_ == "PERSON":
-                surnames.add(_ent_key(ent.text, "PERSON"))
+                surnames.add(ent_key(ent.text, "PERSON"))
     for d in drafts:
         sp = d.speaker
         words = sp.name.split()
@@ -273,132 +258,3 @@ def _specificity(p: SpeakerPhrase) -> tuple[int, int]:
     # Prefer forms without an appositive comma, then the longest.
     words = p.text.split()
     return (0 if "," in p.text or len(words) > 10 else 1, len(words))
-
-
-def _date_attachment(span):
-    """The verb a date phrase modifies, or None when it modifies a noun.
-
-    "a press briefing on Wednesday" under a verb's prepositional phrase
-    still dates that verb's event.
-    """
-    root = span.root
-    if root.dep_ == "pobj" and root.head.dep_ == "prep":
-        attach = root.head.head
-    elif root.dep_ in ("npadvmod", "tmod", "advmod", "obl", "prep", "appos"):
-        attach = root.head
-    else:
-        return None
-    if attach.pos_ in ("NOUN", "PROPN") and attach.dep_ == "pobj" and attach.head.dep_ == "prep":
-        attach = attach.head.head
-    return attach if attach.pos_ in ("VERB", "AUX") else None
-
-
-def dated_phrases(
-    parsed: list[Parsed], quotes: list[QuoteSpan], published: dt.date | None
-) -> list[tuple[int, int, dt.date, int, int]]:
-    """(start, end, day, sentence start, sentence end, verb index) of verb-dated phrases."""
-    out = []
-    for p in parsed:
-        for sent in p.doc.sents:
-            s0 = p.offset + sent.start_char
-            for a, b in find_date_expressions(sent.text):
-                if any(q.start <= s0 + a < q.end for q in quotes):
-                    continue
-                span = sent.char_span(a, b, alignment_mode="expand")
-                attach = _date_attachment(span) if span is not None else None
-                if attach is None:
-                    continue
-                day = resolve_date(sent.text[a:b], published)
-                if day is not None:
-                    out.append(
-                        (s0 + a, s0 + b, day, s0, p.offset + sent.end_char, p.offset + attach.idx)
-                    )
-    return out
-
-
-def assign_dates(
-    text: str,
-    drafts: list[Draft],
-    parsed: list[Parsed],
-    quotes: list[QuoteSpan],
-    published: dt.date | None,
-) -> dict[int, dt.date | None]:
-    """claimed_on per draft (keyed by id): own date, the speaker's, or the story's.
-
-    A claim without a date of its own inherits the date at which the article
-    places its speaker (\"Netanyahu visited X on Tuesday. ... he said\"), else
-    the article's main event date, unless its sentence marks it as earlier.
-    """
-    phrases = dated_phrases(parsed, quotes, published)
-    story_date = phrases[0][2] if phrases else None
-    anchors: list[tuple[int, str, dt.date]] = []
-    for p in parsed:
-        for ent in p.doc.ents:
-            if ent.label_ not in ("PERSON", "ORG", "GPE", "NORP"):
-                continue
-            pos = p.offset + ent.start_char
-            near = [f for f in phrases if f[3] <= pos < f[4]]
-            if near:
-                day = min(near, key=lambda f: abs(f[0] - pos))[2]
-                anchors.append((pos, _ent_key(ent.text, ent.label_), day))
-    own: dict[int, dt.date | None] = {}
-    for d in drafts:
-        # A date dates this claim when it modifies the cue verb itself (or,
-        # for quotes and "according to", when it stands in the same sentence).
-        mine = [
-            f
-            for f in phrases
-            if d.sent_start <= f[0] < d.sent_end
-            and not (d.start <= f[0] < d.end)
-            and (d.cue_tok is None or f[5] in _clause_verbs(d))
-        ]
-        own[id(d)] = min(mine, key=lambda f: abs(f[0] - d.cue_pos))[2] if mine else None
-        if own[id(d)] is not None:
-            anchors.append((d.cue_pos, _key(d.speaker), own[id(d)]))
-    result: dict[int, dt.date | None] = {}
-    for d in drafts:
-        if own[id(d)] is not None:
-            result[id(d)] = own[id(d)]
-            continue
-        context = text[d.sent_start : d.start] + " " + text[d.end : d.sent_end]
-        if _EARLIER_RE.search(context):
-            result[id(d)] = None
-            continue
-        k = _key(d.speaker)
-        mine = [a for a in anchors if _same_source(a[1], k)]
-        if mine:
-            result[id(d)] = min(mine, key=lambda a: abs(a[0] - d.cue_pos))[2]
-        else:
-            result[id(d)] = story_date
-    return result
-
-
-def _clause_verbs(d: Draft) -> set[int]:
-    """Absolute offsets of the cue verb and the verbs it hangs from."""
-    tok = d.cue_tok
-    base = d.cue_pos - tok.idx
-    out = {d.cue_pos}
-    while tok.dep_ in ("advcl", "conj", "xcomp") and tok.head.i != tok.i:
-        tok = tok.head
-        out.add(base + tok.idx)
-    return out
-
-
-def _same_source(a: str, b: str) -> bool:
-    """ "hur" and "ukraine's military intelligence agency (hur)" are one source."""
-    if a == b:
-        return True
-    wa, wb = set(re.findall(r"[^\W_]+", a)), set(re.findall(r"[^\W_]+", b))
-    wa -= STOPWORDS
-    wb -= STOPWORDS
-    return bool(wa and wb) and (wa <= wb or wb <= wa)
-
-
-def _ent_key(text: str, label: str) -> str:
-    name = text.removesuffix("'s").removesuffix("\u2019s")
-    if label == "PERSON":
-        return name.lower().split()[-1]
-    words = name.lower().split()
-    while words and words[0] in ("the", "a", "an"):
-        words.pop(0)
-    return " ".join(words)
