@@ -217,7 +217,7 @@ def _clause_verbs(d: Draft) -> set[int]:
 
 def _key(phrase: SpeakerPhrase) -> str:
     name = phrase.name.lower()
-    if phrase.kind == "person":
+    if phrase.kind == "person" and " and " not in name:
         return name.split()[-1] if name.split() else name
     return name
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from .dating import _key, ent_key
 from .drafts import Draft, Parsed, _trim
-from .lexicon import COGNITION_CUES, UNNAMED_HEADS, wordset
+from .lexicon import COGNITION_CUES, TITLE_WORDS, UNNAMED_HEADS, wordset
 from .speakers import SpeakerPhrase, describe
 
 _SUBJECT_DEPS = wordset("nsubj nsubjpass")
@@ -44,6 +44,7 @@ def apply_nesting(text: str, drafts: list[Draft]) -> None:
                     inner.drop = True  # "Zelensky said he warned X": one claim
                 else:
                     inner.via = outer.speaker.text
+                    inner.via_draft = outer
                     outer.drop = True
                 continue
             if inner.cue_tok is None:
@@ -55,8 +56,9 @@ def apply_nesting(text: str, drafts: list[Draft]) -> None:
                 if len(text[outer.start : outer.end].split()) < 2 and not outer.anaphoric:
                     outer.drop = True
             same = inner.speaker.kind == "pronoun" or inner.speaker.name == outer.speaker.name
-            if not same and left.lower_ not in _CONTRAST:
-                inner.via = inner.via or outer.speaker.text
+            if not same and left.lower_ not in _CONTRAST and inner.via is None:
+                inner.via = outer.speaker.text
+                inner.via_draft = outer
 
 
 def resolve_anaphora(text: str, drafts: list[Draft]) -> None:
@@ -147,7 +149,10 @@ def subject_anchors(parsed: list[Parsed]) -> list[_Anchor]:
             while head.dep_ in ("appos", "compound", "conj") and head.head.i != head.i:
                 head = head.head
             if head.dep_ in _SUBJECT_DEPS or root.dep_ in _SUBJECT_DEPS:
-                phrase = describe(head if head.dep_ in _SUBJECT_DEPS else root, p.offset)
+                # "Volker ... and Tim Morrison ... testified": a conjoined
+                # subject is described on its own, not as the first conjunct.
+                own = root.dep_ == "conj" or head.dep_ not in _SUBJECT_DEPS
+                phrase = describe(root if own else head, p.offset)
                 if phrase is not None and phrase.kind == "person":
                     out.append(_Anchor(p.offset + ent.start_char, phrase))
     return out
@@ -162,14 +167,19 @@ def fix_kinds(drafts: list[Draft], anchors: list[_Anchor], parsed: list[Parsed])
                 surnames.add(ent_key(ent.text, "PERSON"))
     for d in drafts:
         sp = d.speaker
-        words = sp.name.split()
-        if (
-            sp.kind in ("organization", "unnamed")
-            and 1 <= len(words) <= 3
-            and all(w[:1].isupper() for w in words)
-            and words[-1].lower() in surnames
+        if sp.kind in ("organization", "unnamed") and all(
+            _named_person(part, surnames) for part in sp.name.split(" and ")
         ):
             d.speaker = replace(sp, kind="person")
+
+
+def _named_person(name: str, surnames: set[str]) -> bool:
+    words = name.split()
+    return (
+        1 <= len(words) <= 3
+        and all(w[:1].isupper() for w in words)
+        and words[-1].lower() in surnames
+    )
 
 
 def resolve_speakers(drafts: list[Draft], anchors: list[_Anchor]) -> None:
@@ -223,13 +233,30 @@ def _compatible(pronoun: str):
     return thing
 
 
-def canonicalise(drafts: list[Draft], anchors: list[_Anchor]) -> None:
+def person_names(parsed: list[Parsed]) -> dict[str, str]:
+    """Surname -> full name of the article's PERSON entities, when unambiguous."""
+    seen: dict[str, set[str]] = {}
+    for p in parsed:
+        for ent in p.doc.ents:
+            words = ent.text.removesuffix("'s").removesuffix("\u2019s").split()
+            while words and words[0].lower().strip(".") in TITLE_WORDS:
+                words.pop(0)
+            if len(words) >= 2 and all(w[:1].isupper() for w in words) and ent.label_ == "PERSON":
+                seen.setdefault(words[-1].lower(), set()).add(" ".join(words))
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+
+
+def canonicalise(
+    drafts: list[Draft], anchors: list[_Anchor], names: dict[str, str] | None = None
+) -> None:
     """Link surname-only mentions to the full name and pick the most specific form."""
     phrases = [a.phrase for a in anchors] + [d.speaker for d in drafts]
     full: dict[str, str] = {}
     for p in phrases:
         if p.kind == "person" and len(p.name.split()) > 1 and " and " not in p.name:
             full.setdefault(_key(p), p.name)
+    for k, v in (names or {}).items():
+        full.setdefault(k, v)
     for d in drafts:
         sp = d.speaker
         if sp.kind == "person" and len(sp.name.split()) == 1 and _key(sp) in full:
@@ -254,7 +281,83 @@ def canonicalise(drafts: list[Draft], anchors: list[_Anchor]) -> None:
         )
 
 
-def _specificity(p: SpeakerPhrase) -> tuple[int, int]:
-    # Prefer forms without an appositive comma, then the longest.
+def _specificity(p: SpeakerPhrase) -> tuple[int, int, int]:
+    # Prefer forms without an appositive comma, then "title + name" over
+    # "name, description", then the longest.
     words = p.text.split()
-    return (0 if "," in p.text or len(words) > 10 else 1, len(words))
+    return (
+        0 if "," in p.text or len(words) > 10 else 1,
+        1 if p.text.endswith(p.name) else 0,
+        len(words),
+    )
+
+
+def name_vias(drafts: list[Draft]) -> None:
+    """`via` names the outer source once its pronoun is resolved ("she wrote that
+    a colleague told her X": via is the woman, not "she")."""
+    for d in drafts:
+        outer = d.via_draft
+        if outer is None:
+            continue
+        sp = outer.speaker
+        if sp.kind == "pronoun":
+            d.via = None  # an outer "he" with no antecedent names no one
+        else:
+            d.via = sp.name if sp.kind == "person" else sp.text
+
+
+def fix_demonyms(drafts: list[Draft], parsed: list[Parsed]) -> None:
+    """ "Ukrainian claims that X": the source is the country the article names.
+
+    The adjective's stem must begin a place name of the article ("Ukrain-" ->
+    "Ukraine", "Israel-i" -> "Israel"); with none, the claim has no
+    identifiable source and is dropped.
+    """
+    places: dict[str, int] = {}
+    for p in parsed:
+        for ent in p.doc.ents:
+            if ent.label_ == "GPE":
+                name = ent.text.removeprefix("the ").strip()
+                places[name] = places.get(name, 0) + 1
+    for d in drafts:
+        sp = d.speaker
+        if not sp.demonym:
+            continue
+        found = _country_of(sp.name, places)
+        if found is None:
+            d.drop = True
+        else:
+            d.speaker = replace(
+                sp, text=found, name=found, kind="organization", entity="GPE", demonym=False
+            )
+
+
+_DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "an", "i", "n")
+
+
+def _country_of(adjective: str, places: dict[str, int]) -> str | None:
+    low = adjective.lower()
+    stems = [low[: -len(e)] for e in _DEMONYM_ENDINGS if low.endswith(e)] + [low]
+    hits = [
+        name
+        for name in places
+        if any(len(st) >= 4 and name.lower().split()[-1].startswith(st) for st in stems)
+    ]
+    return max(hits, key=lambda n: places[n]) if hits else None
+
+
+def speaker_aliases(drafts: list[Draft], anchors: list[_Anchor]) -> dict[int, tuple[str, ...]]:
+    """Other forms the article uses for each draft's speaker (keyed by id)."""
+    forms: dict[str, list[str]] = {}
+    for p in [a.phrase for a in anchors] + [d.speaker for d in drafts]:
+        if p.kind == "pronoun":
+            continue
+        bucket = forms.setdefault(_key(p), [])
+        for f in (p.text, p.name):
+            if f and f not in bucket:
+                bucket.append(f)
+    out = {}
+    for d in drafts:
+        own = {d.speaker.text, d.speaker.name}
+        out[id(d)] = tuple(f for f in forms.get(_key(d.speaker), []) if f not in own)
+    return out
