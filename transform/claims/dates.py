@@ -292,8 +292,23 @@ _DATELINE = re.compile(
 )
 
 
+# What may stand before a dateline's date: a place in capitals or title
+# case, "date", "updated", brackets and dashes; not a sentence ("On 28
+# October 2024, NATO said ..." dates an event, not the article).
+_DATELINE_LEAD = re.compile(
+    r"^[\W\d]*(?:(?:date|updated|published|posted)\b[:\s]*)?"
+    r"(?:[A-Z][A-Za-z.'-]*(?:[ ,]+[A-Z][A-Za-z.'-]*){0,3}[ ,]*)?[-\u2013\u2014:(\s]*$"
+)
+_EVENT_LEAD = re.compile(r"\b(?:on|in|since|by|until|from|before|after)\s*$", re.I)
+
+
 def dateline_date(text: str, window: int = 120) -> dt.date | None:
-    """A full date (with year) at the very top of an article, e.g. a dateline."""
+    """A full date (with year) heading an article, e.g. a dateline."""
     head = text[:window]
     m = _DATELINE.search(head)
-    return resolve_date(m.group(0), None) if m else None
+    if m is None:
+        return None
+    lead = head[: m.start()]
+    if "\n" in lead.strip() or not _DATELINE_LEAD.match(lead) or _EVENT_LEAD.search(lead):
+        return None
+    return resolve_date(m.group(0), None)

@@ -139,7 +139,11 @@ def person_name(text: str) -> PersonName | None:
         words.pop(0)
     while words and words[-1] in _NAME_SUFFIXES:
         words.pop()
-    words = [w for w in words if w not in TITLE_WORDS or w == words[-1]]
+    # "Ukrainian President Volodymyr Zelensky": whatever precedes the last
+    # title word is the title's qualifier, not a given name.
+    titles = [i for i, w in enumerate(words[:-1]) if w.strip(".") in TITLE_WORDS]
+    if titles:
+        words = words[titles[-1] + 1 :]
     if not words or " and " in f" {text.lower()} ":
         return None
     return PersonName(tuple(words[:-1]), words[-1])

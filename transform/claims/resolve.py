@@ -341,7 +341,8 @@ def _country_of(adjective: str, places: dict[str, int]) -> str | None:
     hits = [
         name
         for name in places
-        if any(len(st) >= 4 and name.lower().split()[-1].startswith(st) for st in stems)
+        if name.lower() != low  # the tagger may call the adjective itself a place
+        and any(len(st) >= 4 and name.lower().split()[-1].startswith(st) for st in stems)
     ]
     return max(hits, key=lambda n: places[n]) if hits else None
 
