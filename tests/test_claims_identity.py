@@ -163,3 +163,35 @@ def test_ids_are_stable_and_derived_from_the_name():
     a = resolve_identities([m("1", "Mark Rutte")])
     b = resolve_identities([m("9", "Mark Rutte", article="other")])
     assert a.mapping["1"] == b.mapping["9"] == "person:mark-rutte"
+
+
+def test_dev_articles_give_one_identity_per_person():
+    from conftest import shared_data
+
+    from claimwire.transform.claims import extract_claims_many
+    from claimwire.transform.claims.evaluate import load_docs
+    from claimwire.transform.claims.identity import mention_of
+    from claimwire.transform.nlp import load_nlp
+
+    texts, dates = load_docs(shared_data("claims", "docs"))
+    try:
+        nlp = load_nlp()
+    except RuntimeError as exc:  # pragma: no cover - depends on the environment
+        pytest.skip(str(exc))
+    keys = list(texts)
+    mentions = []
+    for doc, claims in zip(keys, extract_claims_many([(texts[k], dates[k]) for k in keys], nlp=nlp),
+                           strict=True):
+        mentions += [mention_of(f"{doc}/{i}", c, doc) for i, c in enumerate(claims)]
+    batch = resolve_identities(mentions)
+    by_name: dict[str, set[str | None]] = {}
+    for mention in mentions:
+        by_name.setdefault(mention.name, set()).add(batch.mapping[mention.key])
+    zelensky = {n for n in by_name if "zelensk" in n.lower() and "regime" not in n.lower()}
+    assert len(zelensky) >= 3  # the dev articles spell him three ways
+    assert len(set().union(*(by_name[n] for n in zelensky))) == 1
+    rutte = {n for n in by_name if "rutte" in n.lower()}
+    assert len(set().union(*(by_name[n] for n in rutte))) == 1
+    names = {i.canonical for i in batch.identities}
+    assert not any(n.lower() in ("audio", "ukrainian") or n.count("(") != n.count(")")
+                   for n in names)

@@ -584,3 +584,15 @@ class IdentityStore:
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+
+def mention_of(key: str, claim, article_id: str, story_id: str | None = None) -> SpeakerMention:
+    """The identity input of one claim record (a `Claim` of this package)."""
+    return SpeakerMention(
+        key,
+        claim.speaker_canonical,
+        claim.speaker_type,
+        article_id,
+        story_id,
+        tuple(a for a in (claim.speaker, *claim.speaker_aliases) if a != claim.speaker_canonical),
+    )
