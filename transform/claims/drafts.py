@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span, Token
 
 from .lexicon import (
+    BYLINE_CUES,
     CLAIM_NOUNS,
     CLAUSE_ONLY_CUES,
     CUE_LEMMAS,
+    IRREALIS_HEADS,
     PROPOSITION_NOUNS,
     RAISE_OBJECTS,
     TITLE_WORDS,
@@ -53,6 +55,7 @@ class Draft:
     sent_end: int
     negated: bool = False
     via: str | None = None
+    via_draft: Draft | None = None  # the outer attribution, for naming `via` once resolved
     cue_tok: Token | None = None
     content_head: Token | None = None
     according: bool = False
@@ -309,6 +312,10 @@ def _from_cue(
         return None  # a cue inside a quotation belongs to the quoted speaker
     if verb.dep_ == "xcomp" and verb.head.lemma_.lower() in _REFUSALS:
         return None  # "declined to comment on X" says nothing about X
+    if _irrealis(verb):
+        return None  # "urged Congress to declare that X": asked for, not said
+    if _byline(verb):
+        return None  # "Smith reports on energy for Reuters": a job, not a claim
     cue = "warn" if verb.lower_ == "warning" else verb.lemma_.lower()
     negated = any(c.dep_ == "neg" for c in verb.children)
     if negated and cue not in VERIFY_CUES:
@@ -386,6 +393,33 @@ def _from_cue(
         content_head=head,
         anaphoric=anaphoric,
         hint=hint,
+    )
+
+
+def _irrealis(verb: Token) -> bool:
+    """A cue in the infinitive of a request or intention, or of a verb with
+    its own object ("asked him to confirm X"), reports nothing said."""
+    if verb.dep_ != "xcomp" or verb.head.i == verb.i:
+        return False
+    gov = verb.head
+    if gov.lemma_.lower() in IRREALIS_HEADS:
+        return True
+    return any(c.dep_ in ("dobj", "iobj") and c.i < verb.i for c in gov.children) and any(
+        c.dep_ == "aux" and c.lower_ == "to" for c in verb.children
+    )
+
+
+def _byline(verb: Token) -> bool:
+    if verb.lemma_.lower() not in BYLINE_CUES:
+        return False
+    if any(c.dep_ in ("ccomp", "dobj") for c in verb.children):
+        return False
+    # "reports on energy policy for Reuters": the "for" may hang on the topic.
+    return any(
+        c.dep_ == "prep"
+        and c.lower_ == "for"
+        and any(g.pos_ == "PROPN" or g.ent_type_ in ("ORG", "WORK_OF_ART") for g in c.subtree)
+        for c in verb.subtree
     )
 
 
@@ -479,7 +513,12 @@ def _according(
     sent_start, sent_end = off + sent.start_char, off + sent.end_char
     before = _trim(text, sent_start, a_start)
     after = _trim(text, a_end, sent_end)
-    start, end = max((before, after), key=lambda r: r[1] - r[0])
+    if _interrupts(tok, phrase):
+        # "The army, according to a spokesman, has recaptured the village":
+        # the phrase sits inside the clause, which is the content.
+        start, end = _trim(text, sent_start, sent_end)
+    else:
+        start, end = max((before, after), key=lambda r: r[1] - r[0])
     if _words(text[start:end]) < 3:
         return None
     quote_type = (
@@ -495,6 +534,16 @@ def _according(
         sent_start=sent_start,
         sent_end=sent_end,
         according=True,
+    )
+
+
+def _interrupts(according: Token, phrase: list[Token]) -> bool:
+    """True when "according to X" stands between a clause's subject and its verb."""
+    verb = according.head
+    if verb.pos_ not in ("VERB", "AUX") or verb.i < phrase[-1].i:
+        return False
+    return any(
+        c.dep_ in ("nsubj", "nsubjpass", "expl") and c.i < phrase[0].i for c in verb.children
     )
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..nlp import load_nlp
-from .dates import dateline_date
+from .dates import DateContext, date_context, dateline_date
+from .dating import ClaimDate, assign_dates
 from .drafts import DIRECT_SHARE, Draft, Parsed, cue_drafts, standalone_quote_drafts
 from .mentions import mentions_in
 from .model import Claim, ClaimMention
@@ -15,18 +16,22 @@ from .quotes import QuoteSpan, find_quotes, quoted_fraction
 from .resolve import (
     apply_according,
     apply_nesting,
-    assign_dates,
     canonicalise,
+    fix_demonyms,
     fix_kinds,
     merge_participles,
+    name_vias,
+    person_names,
     resolve_anaphora,
     resolve_speakers,
+    speaker_aliases,
     subject_anchors,
 )
 from .segment import Paragraph, paragraphs, select_paragraphs
+from .speakers import SpeakerPhrase, is_junk
 from .stance import classify
 
-EXTRACTOR_VERSION = "claims-1"
+EXTRACTOR_VERSION = "claims-2"
 
 
 class _Prepared:
@@ -35,6 +40,7 @@ class _Prepared:
     def __init__(self, text: str, published: dt.date | None, prefilter: bool) -> None:
         self.text = text
         self.published = published if published is not None else dateline_date(text)
+        self.dates: DateContext = date_context(text, self.published)
         self.paras: list[Paragraph] = paragraphs(text)
         self.quotes: list[QuoteSpan] = find_quotes(text)
         self.selected = select_paragraphs(text, self.paras, self.quotes, prefilter=prefilter)
@@ -102,12 +108,17 @@ def _claims(art: _Prepared, parsed: list[Parsed]) -> list[Claim]:
     known = {a.phrase.name.lower().split()[-1] for a in anchors if a.phrase.name}
     drafts += standalone_quote_drafts(text, quotes, art.paras, drafts, {k: k for k in known})
     fix_kinds(drafts, anchors, parsed)
-    resolve_speakers(drafts, anchors)
-    drafts = [d for d in drafts if not d.drop]
-    canonicalise(drafts, anchors)
+    fix_demonyms(drafts, parsed)
+    # Outer sources of nested claims are resolved too, so that `via` names them.
+    outers = [o for d in drafts if (o := d.via_draft) is not None and o.drop]
+    resolve_speakers(drafts + outers, anchors)
+    name_vias(drafts)
+    drafts = [d for d in drafts if not d.drop and not is_junk(d.speaker)]
+    canonicalise(drafts, anchors, person_names(parsed))
     drafts = _dedupe(drafts)
-    dates = assign_dates(text, drafts, parsed, quotes, art.published)
-    claims = [_to_claim(text, d, dates[id(d)], parsed, quotes) for d in drafts]
+    dates = assign_dates(text, drafts, parsed, quotes, art.dates, art.paras)
+    aliases = speaker_aliases(drafts, anchors)
+    claims = [_to_claim(text, d, dates[id(d)], aliases[id(d)], parsed, quotes) for d in drafts]
     return sorted(claims, key=lambda c: (c.char_start, c.char_end))
 
 
@@ -139,7 +150,8 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
 def _to_claim(
     text: str,
     d: Draft,
-    claimed_on: dt.date | None,
+    claimed_on: ClaimDate,
+    aliases: tuple[str, ...],
     parsed: list[Parsed],
     quotes: list[QuoteSpan],
 ) -> Claim:
@@ -153,7 +165,7 @@ def _to_claim(
         speaker=sp.text,
         speaker_canonical=sp.name,
         speaker_role=sp.role,
-        speaker_type=sp.kind if sp.kind != "pronoun" else "unnamed",
+        speaker_type=_speaker_type(sp),
         cue=d.cue,
         content=content,
         quote_type=(
@@ -162,9 +174,19 @@ def _to_claim(
             else "indirect"
         ),
         stance=classify(d.cue, f"{content} {d.hint}", negated=d.negated),
-        claimed_on=claimed_on,
+        claimed_on=claimed_on.day,
+        date_note=claimed_on.note,
+        speaker_aliases=aliases,
         via=d.via,
         char_start=d.start,
         char_end=d.end,
         mentions=tuple(mentions),
     )
+
+
+def _speaker_type(sp: SpeakerPhrase) -> str:
+    if sp.kind == "pronoun":
+        return "unnamed"
+    if sp.kind == "organization" and sp.entity == "GPE":
+        return "country"  # a state speaking through its capital or its name
+    return sp.kind

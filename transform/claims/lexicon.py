@@ -190,6 +190,31 @@ ORG_HEADS = wordset("""
     audio video document documents study survey data
     """)
 
+# Nouns of an utterance that speaks for whoever issued it ("X issued a
+# statement saying ..."): the issuer is the source.
+UTTERANCE_NOUNS = wordset("""
+    statement statements communique communiqué release letter message post tweet note
+    notice announcement declaration memo address speech remarks comment comments
+    """)
+
+# Recordings and pictures: a source only through whoever made or released
+# them ("audio obtained from HUR"); alone they are no speaker.
+MEDIUM_NOUNS = wordset("""
+    audio video videos footage recording recordings photo photos photograph photographs
+    image images picture pictures clip clips tape tapes screenshot screenshots
+    """)
+
+# Verbs whose infinitive complement is asked for or intended, not done:
+# "urged Congress to declare that X", "is expected to announce X".
+IRREALIS_HEADS = wordset("""
+    urge call ask demand press pressure plead appeal encourage invite push want plan
+    intend hope expect seek try attempt need wish prepare threaten aim order instruct
+    request beg implore challenge dare
+    """)
+
+# Verbs of a journalist's job: "Smith reports for Reuters", "writes for X".
+BYLINE_CUES = wordset("report write cover contribute")
+
 # Nouns that introduce a reported claim ("Ukrainian claims that X").
 CLAIM_NOUNS = wordset("claim claims allegation allegations assertion assertions report reports")
 # Nouns whose "that" clause or "of/about" object is the real proposition

@@ -23,7 +23,7 @@ class Claim:
     speaker: str
     speaker_canonical: str
     speaker_role: str | None
-    speaker_type: str  # "person" | "organization" | "unnamed"
+    speaker_type: str  # "person" | "organization" | "country" | "unnamed"
     cue: str
     content: str
     quote_type: str  # "direct" | "indirect"
@@ -33,3 +33,9 @@ class Claim:
     char_start: int
     char_end: int
     mentions: tuple[ClaimMention, ...] = field(default_factory=tuple)
+    # How claimed_on was found ("sentence: 'on Oct. 25' (year from article
+    # dates)") or why there is none ("... (year unknown)"); None when the
+    # article names no date for the claim at all.
+    date_note: str | None = None
+    # Other names the article uses for the speaker (for cross-article identity).
+    speaker_aliases: tuple[str, ...] = ()

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass, replace
 
-from .dates import find_date_expressions, resolve_date
+from .dating import _key, ent_key
 from .drafts import Draft, Parsed, _trim
-from .lexicon import COGNITION_CUES, EARLIER_MARKERS, STOPWORDS, UNNAMED_HEADS, wordset
-from .quotes import QuoteSpan
+from .lexicon import COGNITION_CUES, TITLE_WORDS, UNNAMED_HEADS, wordset
 from .speakers import SpeakerPhrase, describe
 
 _SUBJECT_DEPS = wordset("nsubj nsubjpass")
-_EARLIER_RE = re.compile(
-    r"\b(?:" + "|".join(EARLIER_MARKERS) + r"|at the time|in the past|last (?:month|year)|"
-    r"earlier this (?:month|year)|in (?:19|20)\d\d)\b",
-    re.I,
-)
 
 
 _CONTRAST = wordset("while whereas but although though")
@@ -52,6 +44,7 @@ def apply_nesting(text: str, drafts: list[Draft]) -> None:
                     inner.drop = True  # "Zelensky said he warned X": one claim
                 else:
                     inner.via = outer.speaker.text
+                    inner.via_draft = outer
                     outer.drop = True
                 continue
             if inner.cue_tok is None:
@@ -63,8 +56,9 @@ def apply_nesting(text: str, drafts: list[Draft]) -> None:
                 if len(text[outer.start : outer.end].split()) < 2 and not outer.anaphoric:
                     outer.drop = True
             same = inner.speaker.kind == "pronoun" or inner.speaker.name == outer.speaker.name
-            if not same and left.lower_ not in _CONTRAST:
-                inner.via = inner.via or outer.speaker.text
+            if not same and left.lower_ not in _CONTRAST and inner.via is None:
+                inner.via = outer.speaker.text
+                inner.via_draft = outer
 
 
 def resolve_anaphora(text: str, drafts: list[Draft]) -> None:
@@ -143,13 +137,6 @@ class _Anchor:
     phrase: SpeakerPhrase
 
 
-def _key(phrase: SpeakerPhrase) -> str:
-    name = phrase.name.lower()
-    if phrase.kind == "person":
-        return name.split()[-1] if name.split() else name
-    return name
-
-
 def subject_anchors(parsed: list[Parsed]) -> list[_Anchor]:
     """Named sources in subject position: antecedents for pronoun speakers."""
     out: list[_Anchor] = []
@@ -162,7 +149,10 @@ def subject_anchors(parsed: list[Parsed]) -> list[_Anchor]:
             while head.dep_ in ("appos", "compound", "conj") and head.head.i != head.i:
                 head = head.head
             if head.dep_ in _SUBJECT_DEPS or root.dep_ in _SUBJECT_DEPS:
-                phrase = describe(head if head.dep_ in _SUBJECT_DEPS else root, p.offset)
+                # "Volker ... and Tim Morrison ... testified": a conjoined
+                # subject is described on its own, not as the first conjunct.
+                own = root.dep_ == "conj" or head.dep_ not in _SUBJECT_DEPS
+                phrase = describe(root if own else head, p.offset)
                 if phrase is not None and phrase.kind == "person":
                     out.append(_Anchor(p.offset + ent.start_char, phrase))
     return out
@@ -174,17 +164,22 @@ def fix_kinds(drafts: list[Draft], anchors: list[_Anchor], parsed: list[Parsed])
     for p in parsed:
         for ent in p.doc.ents:
             if ent.label_ == "PERSON":
-                surnames.add(_ent_key(ent.text, "PERSON"))
+                surnames.add(ent_key(ent.text, "PERSON"))
     for d in drafts:
         sp = d.speaker
-        words = sp.name.split()
-        if (
-            sp.kind in ("organization", "unnamed")
-            and 1 <= len(words) <= 3
-            and all(w[:1].isupper() for w in words)
-            and words[-1].lower() in surnames
+        if sp.kind in ("organization", "unnamed") and all(
+            _named_person(part, surnames) for part in sp.name.split(" and ")
         ):
             d.speaker = replace(sp, kind="person")
+
+
+def _named_person(name: str, surnames: set[str]) -> bool:
+    words = name.split()
+    return (
+        1 <= len(words) <= 3
+        and all(w[:1].isupper() for w in words)
+        and words[-1].lower() in surnames
+    )
 
 
 def resolve_speakers(drafts: list[Draft], anchors: list[_Anchor]) -> None:
@@ -238,13 +233,30 @@ def _compatible(pronoun: str):
     return thing
 
 
-def canonicalise(drafts: list[Draft], anchors: list[_Anchor]) -> None:
+def person_names(parsed: list[Parsed]) -> dict[str, str]:
+    """Surname -> full name of the article's PERSON entities, when unambiguous."""
+    seen: dict[str, set[str]] = {}
+    for p in parsed:
+        for ent in p.doc.ents:
+            words = ent.text.removesuffix("'s").removesuffix("\u2019s").split()
+            while words and words[0].lower().strip(".") in TITLE_WORDS:
+                words.pop(0)
+            if len(words) >= 2 and all(w[:1].isupper() for w in words) and ent.label_ == "PERSON":
+                seen.setdefault(words[-1].lower(), set()).add(" ".join(words))
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+
+
+def canonicalise(
+    drafts: list[Draft], anchors: list[_Anchor], names: dict[str, str] | None = None
+) -> None:
     """Link surname-only mentions to the full name and pick the most specific form."""
     phrases = [a.phrase for a in anchors] + [d.speaker for d in drafts]
     full: dict[str, str] = {}
     for p in phrases:
         if p.kind == "person" and len(p.name.split()) > 1 and " and " not in p.name:
             full.setdefault(_key(p), p.name)
+    for k, v in (names or {}).items():
+        full.setdefault(k, v)
     for d in drafts:
         sp = d.speaker
         if sp.kind == "person" and len(sp.name.split()) == 1 and _key(sp) in full:
@@ -269,136 +281,84 @@ def canonicalise(drafts: list[Draft], anchors: list[_Anchor]) -> None:
         )
 
 
-def _specificity(p: SpeakerPhrase) -> tuple[int, int]:
-    # Prefer forms without an appositive comma, then the longest.
+def _specificity(p: SpeakerPhrase) -> tuple[int, int, int]:
+    # Prefer forms without an appositive comma, then "title + name" over
+    # "name, description", then the longest.
     words = p.text.split()
-    return (0 if "," in p.text or len(words) > 10 else 1, len(words))
+    return (
+        0 if "," in p.text or len(words) > 10 else 1,
+        1 if p.text.endswith(p.name) else 0,
+        len(words),
+    )
 
 
-def _date_attachment(span):
-    """The verb a date phrase modifies, or None when it modifies a noun.
+def name_vias(drafts: list[Draft]) -> None:
+    """`via` names the outer source once its pronoun is resolved ("she wrote that
+    a colleague told her X": via is the woman, not "she")."""
+    for d in drafts:
+        outer = d.via_draft
+        if outer is None:
+            continue
+        sp = outer.speaker
+        if sp.kind == "pronoun":
+            d.via = None  # an outer "he" with no antecedent names no one
+        else:
+            d.via = sp.name if sp.kind == "person" else sp.text
 
-    "a press briefing on Wednesday" under a verb's prepositional phrase
-    still dates that verb's event.
+
+def fix_demonyms(drafts: list[Draft], parsed: list[Parsed]) -> None:
+    """ "Ukrainian claims that X": the source is the country the article names.
+
+    The adjective's stem must begin a place name of the article ("Ukrain-" ->
+    "Ukraine", "Israel-i" -> "Israel"); with none, the claim has no
+    identifiable source and is dropped.
     """
-    root = span.root
-    if root.dep_ == "pobj" and root.head.dep_ == "prep":
-        attach = root.head.head
-    elif root.dep_ in ("npadvmod", "tmod", "advmod", "obl", "prep", "appos"):
-        attach = root.head
-    else:
-        return None
-    if attach.pos_ in ("NOUN", "PROPN") and attach.dep_ == "pobj" and attach.head.dep_ == "prep":
-        attach = attach.head.head
-    return attach if attach.pos_ in ("VERB", "AUX") else None
-
-
-def dated_phrases(
-    parsed: list[Parsed], quotes: list[QuoteSpan], published: dt.date | None
-) -> list[tuple[int, int, dt.date, int, int]]:
-    """(start, end, day, sentence start, sentence end, verb index) of verb-dated phrases."""
-    out = []
-    for p in parsed:
-        for sent in p.doc.sents:
-            s0 = p.offset + sent.start_char
-            for a, b in find_date_expressions(sent.text):
-                if any(q.start <= s0 + a < q.end for q in quotes):
-                    continue
-                span = sent.char_span(a, b, alignment_mode="expand")
-                attach = _date_attachment(span) if span is not None else None
-                if attach is None:
-                    continue
-                day = resolve_date(sent.text[a:b], published)
-                if day is not None:
-                    out.append(
-                        (s0 + a, s0 + b, day, s0, p.offset + sent.end_char, p.offset + attach.idx)
-                    )
-    return out
-
-
-def assign_dates(
-    text: str,
-    drafts: list[Draft],
-    parsed: list[Parsed],
-    quotes: list[QuoteSpan],
-    published: dt.date | None,
-) -> dict[int, dt.date | None]:
-    """claimed_on per draft (keyed by id): own date, the speaker's, or the story's.
-
-    A claim without a date of its own inherits the date at which the article
-    places its speaker (\"Netanyahu visited X on Tuesday. ... he said\"), else
-    the article's main event date, unless its sentence marks it as earlier.
-    """
-    phrases = dated_phrases(parsed, quotes, published)
-    story_date = phrases[0][2] if phrases else None
-    anchors: list[tuple[int, str, dt.date]] = []
+    places: dict[str, int] = {}
     for p in parsed:
         for ent in p.doc.ents:
-            if ent.label_ not in ("PERSON", "ORG", "GPE", "NORP"):
-                continue
-            pos = p.offset + ent.start_char
-            near = [f for f in phrases if f[3] <= pos < f[4]]
-            if near:
-                day = min(near, key=lambda f: abs(f[0] - pos))[2]
-                anchors.append((pos, _ent_key(ent.text, ent.label_), day))
-    own: dict[int, dt.date | None] = {}
+            if ent.label_ == "GPE":
+                name = ent.text.removeprefix("the ").strip()
+                places[name] = places.get(name, 0) + 1
     for d in drafts:
-        # A date dates this claim when it modifies the cue verb itself (or,
-        # for quotes and "according to", when it stands in the same sentence).
-        mine = [
-            f
-            for f in phrases
-            if d.sent_start <= f[0] < d.sent_end
-            and not (d.start <= f[0] < d.end)
-            and (d.cue_tok is None or f[5] in _clause_verbs(d))
-        ]
-        own[id(d)] = min(mine, key=lambda f: abs(f[0] - d.cue_pos))[2] if mine else None
-        if own[id(d)] is not None:
-            anchors.append((d.cue_pos, _key(d.speaker), own[id(d)]))
-    result: dict[int, dt.date | None] = {}
-    for d in drafts:
-        if own[id(d)] is not None:
-            result[id(d)] = own[id(d)]
+        sp = d.speaker
+        if not sp.demonym:
             continue
-        context = text[d.sent_start : d.start] + " " + text[d.end : d.sent_end]
-        if _EARLIER_RE.search(context):
-            result[id(d)] = None
-            continue
-        k = _key(d.speaker)
-        mine = [a for a in anchors if _same_source(a[1], k)]
-        if mine:
-            result[id(d)] = min(mine, key=lambda a: abs(a[0] - d.cue_pos))[2]
+        found = _country_of(sp.name, places)
+        if found is None:
+            d.drop = True
         else:
-            result[id(d)] = story_date
-    return result
+            d.speaker = replace(
+                sp, text=found, name=found, kind="organization", entity="GPE", demonym=False
+            )
 
 
-def _clause_verbs(d: Draft) -> set[int]:
-    """Absolute offsets of the cue verb and the verbs it hangs from."""
-    tok = d.cue_tok
-    base = d.cue_pos - tok.idx
-    out = {d.cue_pos}
-    while tok.dep_ in ("advcl", "conj", "xcomp") and tok.head.i != tok.i:
-        tok = tok.head
-        out.add(base + tok.idx)
+_DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "an", "i", "n")
+
+
+def _country_of(adjective: str, places: dict[str, int]) -> str | None:
+    low = adjective.lower()
+    stems = [low[: -len(e)] for e in _DEMONYM_ENDINGS if low.endswith(e)] + [low]
+    hits = [
+        name
+        for name in places
+        if name.lower() != low  # the tagger may call the adjective itself a place
+        and any(len(st) >= 4 and name.lower().split()[-1].startswith(st) for st in stems)
+    ]
+    return max(hits, key=lambda n: places[n]) if hits else None
+
+
+def speaker_aliases(drafts: list[Draft], anchors: list[_Anchor]) -> dict[int, tuple[str, ...]]:
+    """Other forms the article uses for each draft's speaker (keyed by id)."""
+    forms: dict[str, list[str]] = {}
+    for p in [a.phrase for a in anchors] + [d.speaker for d in drafts]:
+        if p.kind == "pronoun":
+            continue
+        bucket = forms.setdefault(_key(p), [])
+        for f in (p.text, p.name):
+            if f and f not in bucket:
+                bucket.append(f)
+    out = {}
+    for d in drafts:
+        own = {d.speaker.text, d.speaker.name}
+        out[id(d)] = tuple(f for f in forms.get(_key(d.speaker), []) if f not in own)
     return out
-
-
-def _same_source(a: str, b: str) -> bool:
-    """ "hur" and "ukraine's military intelligence agency (hur)" are one source."""
-    if a == b:
-        return True
-    wa, wb = set(re.findall(r"[^\W_]+", a)), set(re.findall(r"[^\W_]+", b))
-    wa -= STOPWORDS
-    wb -= STOPWORDS
-    return bool(wa and wb) and (wa <= wb or wb <= wa)
-
-
-def _ent_key(text: str, label: str) -> str:
-    name = text.removesuffix("'s").removesuffix("\u2019s")
-    if label == "PERSON":
-        return name.lower().split()[-1]
-    words = name.lower().split()
-    while words and words[0] in ("the", "a", "an"):
-        words.pop(0)
-    return " ".join(words)

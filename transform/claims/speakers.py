@@ -9,11 +9,13 @@ from spacy.tokens import Span, Token
 from .lexicon import (
     FIRST_PERSON,
     GROUP_PRONOUNS,
+    MEDIUM_NOUNS,
     ORG_HEADS,
     PERSON_PRONOUNS,
     THING_PRONOUNS,
     TITLE_WORDS,
     UNNAMED_HEADS,
+    UTTERANCE_NOUNS,
     wordset,
 )
 
@@ -34,6 +36,10 @@ class SpeakerPhrase:
     end: int
     head: str = ""  # lower-cased head word, e.g. "spokesperson"
     plural: bool = False
+    entity: str = ""  # spaCy entity label of the head ("GPE" for a country or city)
+    # A bare nationality adjective ("Ukrainian claims"): the source is the
+    # country, which the article must name for the claim to keep a speaker.
+    demonym: bool = False
 
 
 def _cue_ancestor(verb: Token) -> Token | None:
@@ -63,12 +69,15 @@ def subject_of(verb: Token) -> Token | None:
             return inner[0] if inner else child
         if child.dep_ == "nsubj":
             if child.lower_ in _RELATIVE and verb.dep_ == "relcl":
-                return verb.head
+                return _issuer(verb.head)
             return child
         if child.dep_ == "agent":
             objs = [g for g in child.children if g.dep_ == "pobj"]
             if objs:
                 return objs[0]
+    quoted = _quoted_as(verb)
+    if quoted is not None:
+        return quoted
     if (
         verb.dep_ in ("advcl", "conj", "xcomp", "pcomp")
         and verb.head.i != verb.i
@@ -77,7 +86,7 @@ def subject_of(verb: Token) -> Token | None:
         # "..., saying that X" / "... and added X": the governing verb's subject
         return subject_of(verb.head)
     if verb.dep_ == "acl" and verb.tag_ == "VBG":
-        return verb.head  # "resolutions declaring X"
+        return _issuer(verb.head)  # "resolutions declaring X"
     if verb.dep_ == "relcl":
         return None
     # "with Minister Ayman Safadi warning of X": the gerund carries its source
@@ -95,6 +104,42 @@ def subject_of(verb: Token) -> Token | None:
                     if appos:
                         return appos[0]
     return None
+
+
+def _issuer(noun: Token) -> Token:
+    """ "The ministry issued a statement saying X": the ministry, not the statement.
+
+    An utterance noun that is the object of a verb (or of a preposition
+    under one: "said in a statement that ...") speaks for that verb's subject.
+    """
+    if noun.lemma_.lower() not in UTTERANCE_NOUNS and noun.lower_ not in UTTERANCE_NOUNS:
+        return noun
+    gov = None
+    if noun.dep_ == "dobj":
+        gov = noun.head
+    elif noun.dep_ == "pobj" and noun.head.dep_ == "prep":
+        gov = noun.head.head
+    if gov is None or gov.pos_ not in ("VERB", "AUX"):
+        return noun
+    subj = next((c for c in gov.children if c.dep_ == "nsubj"), None)
+    if subj is None:
+        subj = next(
+            (g for c in gov.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"),
+            None,
+        )
+    if subj is None or subj.lower_ in _RELATIVE:
+        return noun
+    return subj
+
+
+def _quoted_as(verb: Token) -> Token | None:
+    """ "X was quoted (by TASS) as saying Y": the source is X."""
+    if verb.dep_ != "pcomp" or verb.head.lower_ != "as":
+        return None
+    gov = verb.head.head
+    if gov.lemma_.lower() not in ("quote", "cite"):
+        return None
+    return next((c for c in gov.children if c.dep_ in ("nsubjpass", "dobj")), None)
 
 
 def phrase_tokens(head: Token, *, appos: bool = True) -> list[Token]:
@@ -119,11 +164,20 @@ def phrase_tokens(head: Token, *, appos: bool = True) -> list[Token]:
     # punctuation inside the run (commas around an apposition) is allowed.
     doc = head.doc
     lo = hi = head.i
-    while lo - 1 in ids or (lo - 2 in ids and doc[lo - 1].is_punct):
+    def gap(t: Token) -> bool:
+        return t.is_punct or (t.dep_ == "cc" and t.head.i in ids)
+
+    while lo - 1 in ids or (lo - 2 in ids and gap(doc[lo - 1])):
         lo -= 1
-    while hi + 1 in ids or (hi + 2 in ids and doc[hi + 1].is_punct):
+    while hi + 1 in ids or (hi + 2 in ids and gap(doc[hi + 1])):
+        hi += 1
+    # "agency (HUR)": the parser may leave the closing bracket outside.
+    if hi + 1 < len(doc) and doc[hi + 1].text == ")" and _open_brackets(doc[lo : hi + 1]) > 0:
         hi += 1
     run = list(doc[lo : hi + 1])
+    if _open_brackets(run) > 0:
+        cut = max(i for i, t in enumerate(run) if t.text == "(")
+        run = run[:cut] if cut > 0 else run[1:]
     while (
         run and run[-1].is_punct and not (run[-1].text == ")" and any(t.text == "(" for t in run))
     ):
@@ -131,6 +185,10 @@ def phrase_tokens(head: Token, *, appos: bool = True) -> list[Token]:
     while run and run[0].is_punct:
         run.pop(0)
     return run
+
+
+def _open_brackets(tokens) -> int:
+    return sum(1 for t in tokens if t.text == "(") - sum(1 for t in tokens if t.text == ")")
 
 
 def _comma_before(tok: Token) -> bool:
@@ -164,6 +222,11 @@ def describe(head: Token, offset: int, *, appos: bool = True) -> SpeakerPhrase |
         )
     if is_pron:
         return None
+    if head.lemma_.lower() in MEDIUM_NOUNS or head.lower_ in MEDIUM_NOUNS:
+        # "Audio obtained from HUR suggests X": the source is HUR; a bare
+        # "Video shows X" has none.
+        origin = _medium_origin(head)
+        return describe(origin, offset, appos=appos) if origin is not None else None
     toks = phrase_tokens(head, appos=appos)
     if not toks:
         return None
@@ -181,7 +244,18 @@ def describe(head: Token, offset: int, *, appos: bool = True) -> SpeakerPhrase |
             and any(c.dep_ in ("appos", "conj") and c.ent_type_ == "PERSON" for c in head.children)
         )
     )
-    if persons and head_is_person:
+    names_joined = head.pos_ == "PROPN" and any(
+        c.dep_ == "conj" and c.pos_ == "PROPN" for c in head.children
+    )
+    if names_joined and persons and head_is_person:
+        # "both Vindman and Williams": one source of several named people.
+        words = [t for t in span if not t.is_punct or t.text in "-'"]
+        while words and words[0].lower_ in _LEADING_DETS | {"both", "all", "either"}:
+            words.pop(0)
+        name = doc[words[0].i : words[-1].i + 1].text if words else ""
+        role = None
+        kind = "person"
+    elif persons and head_is_person:
         first, last = persons[0], persons[-1]
         name_span = doc[first.start : last.end]
         name = _strip_possessive(_strip_titles(name_span))
@@ -191,11 +265,12 @@ def describe(head: Token, offset: int, *, appos: bool = True) -> SpeakerPhrase |
         name = _strip_leading(span)
         role = None
         kind = _org_or_unnamed(head, span)
+    name = " ".join(name.split())
     if not name:
         return None
     plural = head.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in head.children)
     return SpeakerPhrase(
-        text,
+        " ".join(text.split()),
         name,
         role,
         kind,
@@ -203,7 +278,30 @@ def describe(head: Token, offset: int, *, appos: bool = True) -> SpeakerPhrase |
         offset + span.end_char,
         head.lower_,
         plural,
+        head.ent_type_,
+        demonym=len(span) == 1 and _is_demonym(head),
     )
+
+
+def _is_demonym(tok: Token) -> bool:
+    """ "Ukrainian", "Israeli": a nationality adjective standing alone."""
+    if tok.pos_ == "ADJ":
+        return True
+    return tok.ent_type_ == "NORP" and tok.tag_ in ("NNP", "JJ") and not tok.lower_.endswith("s")
+
+
+def _medium_origin(head: Token) -> Token | None:
+    # "Audio obtained from HUR suggests": the origin may hang on the
+    # participle whose subject the medium is.
+    scope = list(head.subtree)
+    if head.dep_ in ("nsubj", "nsubjpass") and head.head.dep_ == "csubj":
+        scope += list(head.head.children)
+    for tok in scope:
+        if tok.dep_ == "prep" and tok.lower_ in ("from", "by", "of") and tok.i > head.i:
+            objs = [g for g in tok.children if g.dep_ == "pobj"]
+            if objs and (objs[0].pos_ == "PROPN" or objs[0].ent_type_):
+                return objs[0]
+    return None
 
 
 def _inside(ent: Span, span: Span) -> bool:
@@ -236,7 +334,9 @@ def _strip_leading(span: Span) -> str:
 
 def _role(span: Span, name: Span) -> str | None:
     doc = span.doc
-    before = [t for t in doc[span.start : name.start] if t.lower_ not in ("the", "a", "an")]
+    before = [
+        t for t in doc[span.start : name.start] if t.lower_ not in ("the", "a", "an", "both", "all")
+    ]
     after = list(doc[name.end : span.end])
     # A title word written before the name ("Colonel", "Secretary General")
     # can fall inside the PERSON entity; move it to the role.
@@ -271,3 +371,15 @@ def _org_or_unnamed(head: Token, span: Span) -> str:
     if head.pos_ == "PROPN" or any(t.ent_type_ in ("ORG", "GPE") for t in span):
         return "organization"
     return "unnamed"
+
+
+def is_junk(phrase: SpeakerPhrase) -> bool:
+    """A speaker that names no source: a fragment, a bare adjective or medium."""
+    if phrase.kind == "pronoun":
+        return False
+    name = phrase.name
+    if not any(ch.isalpha() for ch in name) or phrase.demonym:
+        return True
+    if name.count("(") != name.count(")") or name.count("[") != name.count("]"):
+        return True
+    return name.lower() in MEDIUM_NOUNS
