@@ -26,10 +26,10 @@ $(VENV)/.dev: $(BIN)/python pyproject.toml
 demo: $(VENV)/.core
 	$(BIN)/claimwire demo
 
-## test: lint and the whole test suite
+## test: lint and the whole test suite, one test process per core
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

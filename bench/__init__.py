@@ -1,0 +1,1 @@
+"""Benchmarks of throughput, memory and quality (`python -m bench.run`, `make bench`)."""

@@ -1,0 +1,1 @@
+"""Ingest: feeds, pages and archives -> raw documents in the raw archive (the bronze layer)."""

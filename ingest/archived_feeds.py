@@ -34,6 +34,7 @@ from urllib.parse import urljoin
 from claimwire.ingest.feeds import FeedItem, FeedParseError, parse_feed
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import canonicalize_url
+from claimwire.ingest.walking import DocumentWalk
 from claimwire.window import Window
 
 # Relations leading to older documents, in the order they are queued.
@@ -70,28 +71,18 @@ def walk_feed_archives(
     visited: set[str] = set()
     queue: deque[str] = deque([feed_url])
     queued = {canonicalize_url(feed_url)}
-    fetched = 0
+    documents = DocumentWalk(client, "feed", max_documents, walk.fetches, walk.errors)
     stopped_old = False
 
     while queue:
         url = queue.popleft()
-        key = canonicalize_url(url)
-        visited.add(key)
-        if fetched >= max_documents:
+        visited.add(canonicalize_url(url))
+        if not documents.budget_left(url):
             walk.stopped = "max_documents"
-            walk.errors.append(f"{url}: stopped after {max_documents} documents")
             return walk
-        fetched += 1
-        result = client.get(url, accept="feed")
-        walk.fetches.append(result)
-        if not result.ok or not result.body:
-            walk.errors.append(f"{url}: {result.error or 'empty body'}")
+        result = documents.fetch(url, visited)
+        if result is None:
             continue
-        final_key = canonicalize_url(result.final_url)
-        if final_key != key and final_key in visited:
-            continue  # a redirect into a document already walked
-        visited.add(final_key)
-
         try:
             parsed = parse_feed(result.body, result.final_url, content_type=result.content_type)
         except FeedParseError as exc:

@@ -32,6 +32,7 @@ from lxml import etree
 from claimwire.formats.dates import parse_w3c_datetime
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import canonicalize_url
+from claimwire.ingest.walking import DocumentWalk
 from claimwire.window import Window
 
 # The sitemap protocol caps a file at 50 MB uncompressed; a little slack for sloppy sites.
@@ -81,24 +82,16 @@ def walk_sitemaps(
     seen_urls: set[str] = set()
     queue: deque[str] = deque([sitemap_url])
     known = {canonicalize_url(sitemap_url)}
-    fetched = 0
+    # "any": sitemaps come as XML, gzip, octet-stream or text/plain alike.
+    documents = DocumentWalk(client, "any", max_documents, walk.fetches, walk.errors)
 
     while queue:
         url = queue.popleft()
-        if fetched >= max_documents:
-            walk.errors.append(f"{url}: stopped after {max_documents} documents")
+        if not documents.budget_left(url):
             break
-        fetched += 1
-        # "any": sitemaps come as XML, gzip, octet-stream or text/plain alike.
-        result = client.get(url, accept="any")
-        walk.fetches.append(result)
-        if not result.ok or not result.body:
-            walk.errors.append(f"{url}: {result.error or 'empty body'}")
+        result = documents.fetch(url, known)
+        if result is None:
             continue
-        final_key = canonicalize_url(result.final_url)
-        if final_key != canonicalize_url(url) and final_key in known:
-            continue  # redirected into a sitemap already queued or walked
-        known.add(final_key)
         try:
             kind, root = parse_sitemap(result.body)
         except SitemapError as exc:

@@ -79,6 +79,11 @@ class WarcStats:
     damaged: int = 0  # records (or the rest of a file) that could not be read
     errors: list[str] = field(default_factory=list)  # "<file>: <reason>"
 
+    def damage(self, error: str) -> None:
+        """Count a record (or the rest of a file) that could not be read, and why."""
+        self.damaged += 1
+        self.errors.append(error)
+
 
 def warc_files(paths: Iterable[Path | str]) -> list[Path]:
     """The WARC files named, directories searched recursively, sorted within each directory."""
@@ -147,20 +152,17 @@ def _pages_of_file(
         iterator = _CheckedIterator(handle)
         records = iter(iterator)
     except _READ_ERRORS as exc:
-        stats.damaged += 1
-        stats.errors.append(f"{path}: not a readable WARC: {exc}")
+        stats.damage(f"{path}: not a readable WARC: {exc}")
         return
     while True:
         try:
             record = next(records)
         except StopIteration:
             if iterator.cut_short or (not iterator.gzipped and not _ends_cleanly(handle)):
-                stats.damaged += 1
-                stats.errors.append(f"{path}: ends inside a record (truncated file)")
+                stats.damage(f"{path}: ends inside a record (truncated file)")
             return
         except _READ_ERRORS as exc:
-            stats.damaged += 1
-            stats.errors.append(f"{path}: unreadable after {stats.records} records: {exc}")
+            stats.damage(f"{path}: unreadable after {stats.records} records: {exc}")
             return
         stats.records += 1
         try:
@@ -168,14 +170,12 @@ def _pages_of_file(
             if _truncated(record):
                 # warcio ends quietly at a cut-off gzip member or file; the
                 # record's own length is the only sign that bytes are missing.
-                stats.damaged += 1
-                stats.errors.append(f"{path}: record {stats.records} is truncated")
+                stats.damage(f"{path}: record {stats.records} is truncated")
                 return
         except _READ_ERRORS as exc:
             # A bad record body (truncated gzip member, broken chunking) spoils
             # that record only; warcio finds the next header by length.
-            stats.damaged += 1
-            stats.errors.append(f"{path}: damaged record: {exc}")
+            stats.damage(f"{path}: damaged record: {exc}")
             continue
         if page is not None:
             stats.pages += 1

@@ -3,11 +3,11 @@ uninterrupted run would have left; readers and the loader wait for each other.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -27,14 +27,29 @@ def site():
 
 
 def ingest(cfg: Path, failpoint: str | None = None) -> subprocess.CompletedProcess:
+    """`claimwire ingest` in a subprocess; with a failpoint, the run kills itself there.
+
+    The run has a process group of its own: once its main process is gone,
+    whatever it started (worker pool, forkserver) is killed with it, so the
+    test never waits for orphans that still hold its output pipes.
+    """
     env = dict(os.environ)
     env.pop("CLAIMWIRE_FAILPOINT", None)
     if failpoint:
         env["CLAIMWIRE_FAILPOINT"] = failpoint
-    return subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "claimwire.cli", "ingest", "--config", str(cfg), "--quiet"],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
     )
+    try:
+        code = os.waitpid(proc.pid, 0)[1]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.returncode = os.waitstatus_to_exitcode(code)
+    stdout, stderr = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 def snapshot(db: Path) -> dict[str, set]:
@@ -84,17 +99,41 @@ def test_killed_run_then_rerun_equals_clean_run(point, site, reference, tmp_path
     assert snapshot(db) == reference
 
 
-def _hold(db: Path, read_only: bool, seconds: float) -> subprocess.Popen:
+def _hold(db: Path, read_only: bool) -> subprocess.Popen:
+    """A process holding the warehouse open until a line arrives on its stdin."""
     code = (
-        "import duckdb, sys, time\n"
+        "import duckdb, sys\n"
         f"con = duckdb.connect({str(db)!r}, read_only={read_only})\n"
         "print('held', flush=True)\n"
-        f"time.sleep({seconds})\n"
+        "sys.stdin.readline()\n"
         "con.close()\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     return proc
+
+
+def _release(holder: subprocess.Popen) -> None:
+    assert holder.stdin is not None
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
+    holder.wait(timeout=30)
+
+
+def _run_until_it_waits(args: list[str], holder: subprocess.Popen) -> tuple[int, str, str]:
+    """Run `args` while `holder` has the warehouse; release it only once the
+    run says it is waiting for it, so the run cannot finish first."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    said = []
+    for line in proc.stderr:  # blocks until the run writes; ends if it exits
+        said.append(line)
+        if "busy" in line:
+            break
+    _release(holder)
+    stdout, rest = proc.communicate(timeout=120)
+    return proc.returncode, stdout, "".join(said) + rest
 
 
 def test_reader_waits_for_a_writer_and_writer_for_a_reader(site, tmp_path):
@@ -102,20 +141,16 @@ def test_reader_waits_for_a_writer_and_writer_for_a_reader(site, tmp_path):
     cfg = write_config(tmp_path / "c.toml", db=db, feeds=[site.rss_url], allow=LOOPBACK)
     assert ingest(cfg).returncode == 0
 
-    writer = _hold(db, read_only=False, seconds=2.0)
-    started = time.monotonic()
-    query = subprocess.run(
+    code, out, err = _run_until_it_waits(
         [sys.executable, "-m", "claimwire.cli", "sql", "SELECT count(*) AS n FROM articles",
          "--config", str(cfg), "--format", "csv"],
-        capture_output=True, text=True, timeout=120,
-    )
-    writer.wait(timeout=30)
-    assert query.returncode == 0, query.stderr
-    assert query.stdout.split() == ["n", "5"]
-    assert "busy" in query.stderr
-    assert time.monotonic() - started >= 1.0
+        _hold(db, read_only=False))
+    assert code == 0, err
+    assert out.split() == ["n", "5"]
+    assert "busy" in err
 
-    reader = _hold(db, read_only=True, seconds=2.0)
-    done = ingest(cfg)
-    reader.wait(timeout=30)
-    assert done.returncode == 0, done.stderr
+    code, out, err = _run_until_it_waits(
+        [sys.executable, "-m", "claimwire.cli", "ingest", "--config", str(cfg), "--quiet"],
+        _hold(db, read_only=True))
+    assert code == 0, err
+    assert "busy" in err

@@ -1,0 +1,1 @@
+"""Transform: raw documents -> article records (text, metadata, claims), and the derive stage."""

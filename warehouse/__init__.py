@@ -1,0 +1,1 @@
+"""Warehouse: the DuckDB schema, its migrations, the loader, views and queries."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from claimwire.config import Config
 from claimwire.ingest.archive import RawArchive
@@ -53,22 +53,29 @@ def _fetch_rows(results: Iterable[FetchResult], kind: str, run_id: str) -> list[
 
 
 @dataclass(frozen=True)
-class ArchivedFeed:
-    """A feed walked back through its RFC 5005 archive documents."""
+class _Located:
+    """A source named by where it is: its unit is "<kind>:<location>"."""
 
-    feed_url: str
+    location: str
+    kind: ClassVar[str]
 
     @property
     def unit(self) -> str:
-        return f"feed:{self.feed_url}"
+        return f"{self.kind}:{self.location}"
+
+
+class ArchivedFeed(_Located):
+    """A feed walked back through its RFC 5005 archive documents."""
+
+    kind = "feed"
 
     def collect(
         self, client: HttpClient, archive: RawArchive, window: Window, into: Acquired
     ) -> str:
         from claimwire.ingest.archived_feeds import walk_feed_archives
 
-        walk = walk_feed_archives(client, self.feed_url, window)
-        into.items += [(self.feed_url, item) for item in walk.items]
+        walk = walk_feed_archives(client, self.location, window)
+        into.items += [(self.location, item) for item in walk.items]
         into.fetches += _fetch_rows(walk.fetches, "feed", into.run_id)
         into.counts.feeds_polled += 1
         into.counts.feeds_failed += int(bool(walk.errors) and not walk.items)
@@ -76,26 +83,21 @@ class ArchivedFeed:
                 + (f"; {walk.errors[0]}" if walk.errors else ""))
 
 
-@dataclass(frozen=True)
-class Sitemap:
+class Sitemap(_Located):
     """A sitemap or sitemap index (plain, news, gzipped): the entries dated in the window."""
 
-    url: str
-
-    @property
-    def unit(self) -> str:
-        return f"sitemap:{self.url}"
+    kind = "sitemap"
 
     def collect(
         self, client: HttpClient, archive: RawArchive, window: Window, into: Acquired
     ) -> str:
         from claimwire.ingest.sitemaps import walk_sitemaps
 
-        walk = walk_sitemaps(client, self.url, window)
+        walk = walk_sitemaps(client, self.location, window)
         into.items += [
-            (self.url, FeedItem(guid=e.canonical_url, link=e.url, canonical_url=e.canonical_url,
-                                title=e.title, published_at=e.published_at, summary=None,
-                                author=None))
+            (self.location, FeedItem(
+                guid=e.canonical_url, link=e.url, canonical_url=e.canonical_url, title=e.title,
+                published_at=e.published_at, summary=None, author=None))
             for e in walk.entries
         ]
         into.fetches += _fetch_rows(walk.fetches, "sitemap", into.run_id)
@@ -105,15 +107,10 @@ class Sitemap:
                 + (f", {len(walk.errors)} error(s)" if walk.errors else ""))
 
 
-@dataclass(frozen=True)
-class WarcFile:
+class WarcFile(_Located):
     """A WARC/WARC.gz file: its HTML responses dated in the window, straight into the archive."""
 
-    path: str
-
-    @property
-    def unit(self) -> str:
-        return f"warc:{self.path}"
+    kind = "warc"
 
     def collect(
         self, client: HttpClient, archive: RawArchive, window: Window, into: Acquired
@@ -121,8 +118,8 @@ class WarcFile:
         from claimwire.ingest.warc import WarcStats, read_warc_pages
 
         stats = WarcStats()
-        origin = f"warc:{Path(self.path).name}"
-        for page in read_warc_pages([Path(self.path)], window, stats=stats):
+        origin = f"warc:{Path(self.location).name}"
+        for page in read_warc_pages([Path(self.location)], window, stats=stats):
             into.documents.append(DocumentRow(
                 doc_id=url_key(page.canonical_url), url=page.url,
                 canonical_url=page.canonical_url, final_url=page.url, feed_url=origin,
