@@ -27,6 +27,12 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from lxml.html import HtmlElement
 
+from claimwire.transform.authors import author_list
+from claimwire.transform.body import extract_body
+from claimwire.transform.headline import choose_headline, site_names
+from claimwire.transform.language import resolve_language
+from claimwire.transform.pagedate import page_date
+
 log = logging.getLogger(__name__)
 
 # Chosen on the benchmark's dev pages (macro F1 of 4-gram shingles, 91 pages):
@@ -112,23 +118,47 @@ _PUBLISHED_META = (
     "dcterms.created",
     "date",
 )
-_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report)$")
+_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report|BlogPosting|LiveBlogPosting)$")
 
 
 @dataclass(frozen=True)
 class Extracted:
+    # The headline shown on the page, without the site name (`transform.headline`).
     title: str | None = None
+    # The authors joined with ", ": kept for the `author` column until `authors` is wired.
     author: str | None = None
     published: datetime | None = None
     site_name: str | None = None
+    # ISO 639-1 code of the article's language: from the text when there is
+    # enough of it, else from the markup (`transform.language`).
     language: str | None = None
     text: str = ""
     canonical_url: str | None = None
+    # Set when there is no article text. Metadata (title, authors, date,
+    # language) is still filled in whenever the page was HTML.
     error: str | None = None
+    # Author names, people (and credited agencies) only, in page order.
+    authors: tuple[str, ...] = ()
+    # How much of `published` the page gave: "day", "minute" or "second".
+    published_precision: str | None = None
+    # The language the markup declares and the one detected in the text.
+    language_markup: str | None = None
+    language_detected: str | None = None
+    # Which extraction the text is: "trafilatura", "json-ld" or "readability".
+    body_source: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def language_conflict(self) -> bool:
+        """The markup declares one language and the text is in another."""
+        return bool(
+            self.language_markup
+            and self.language_detected
+            and self.language_markup != self.language_detected
+        )
 
 
 def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
@@ -157,27 +187,60 @@ def _extract(html: bytes | str, url: str | None) -> Extracted:
     if sum(1 for _ in tree.iter()) > MAX_ELEMENTS:
         return Extracted(error="document too complex")
 
-    # Read our metadata before trafilatura, which prunes the tree it is given.
+    # Read metadata before the body: trafilatura prunes the tree it is given.
+    meta = _meta_values(tree)
+    json_ld = list(_json_ld_items(tree))
+    article_ld = [item for item in json_ld if _is_article_item(item)]
     canonical = canonical_url(tree, url)
-    published = published_time(tree)
-    language = page_language(tree)
-    head = _head_metadata(tree)
+    markup_language = page_language(tree)
+    publisher = _publisher_name(article_ld)
+    sites = site_names(meta, publisher, canonical or url)
+    title = choose_headline(
+        tree, meta, [h for h in (i.get("headline") for i in article_ld) if isinstance(h, str)],
+        sites,
+    ) or _first(meta.get("og:title"))
+    authors = tuple(author_list(tree, meta, json_ld, sites))
+    date = page_date(meta, json_ld, tree.iter("time"))
+    site_name = _first(meta.get("og:site_name"), publisher)
 
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
-    body = _clean_text(doc.text if doc is not None else None)
-    if published is None and doc is not None and doc.date:
-        # Trafilatura's date is day-precision (and sometimes a guess): last resort.
-        published = parse_datetime(doc.date)
+    body = extract_body(tree, url, _json_ld_body(article_ld))
+    language = resolve_language(markup_language, body.text, title)
     return Extracted(
-        title=_first(doc.title if doc else None, head.get("title")),
-        author=_first(doc.author if doc else None, head.get("author")),
-        published=published,
-        site_name=_first(doc.sitename if doc else None, head.get("site_name")),
-        language=language,
-        text=body,
+        title=title,
+        author=", ".join(authors) or None,
+        published=date.moment if date else None,
+        site_name=site_name,
+        language=language.code,
+        text=body.text,
         canonical_url=canonical,
-        error=None if body else "no article text found",
+        error=body.error,
+        authors=authors,
+        published_precision=date.precision if date else None,
+        language_markup=language.markup,
+        language_detected=language.detected,
+        body_source=body.source,
     )
+
+
+def _is_article_item(item: dict[str, Any]) -> bool:
+    types = item.get("@type")
+    types = types if isinstance(types, list) else [types]
+    return any(isinstance(t, str) and _ARTICLE_TYPE.search(t) for t in types)
+
+
+def _publisher_name(article_items: list[dict[str, Any]]) -> str | None:
+    for item in article_items:
+        publisher = item.get("publisher")
+        if isinstance(publisher, list) and publisher:
+            publisher = publisher[0]
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            return publisher["name"]
+    return None
+
+
+def _json_ld_body(article_items: list[dict[str, Any]]) -> str | None:
+    bodies = [i.get("articleBody") for i in article_items if isinstance(i.get("articleBody"), str)]
+    return max(bodies, key=len) if bodies else None
 
 
 def _reject_early(html: bytes | str) -> str | None:

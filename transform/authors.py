@@ -1,0 +1,174 @@
+"""The article's authors as a list of names, as the page writes them.
+
+Sources, the first that yields a name wins, because they are not independent
+(meta tags and bylines are usually rendered from the same field as JSON-LD):
+1. JSON-LD `author` of the article item (strings, Person/Organization objects,
+   lists, lists of lists);
+2. author meta tags (`author`, `article:author`, `parsely-author`, `dc.creator`, ...);
+3. the byline element: `rel=author` links, `itemprop=author`, then elements whose
+   class names it a byline.
+
+What is kept is a name: a byline prefix ("By", "Von", "Por") and a trailing
+initials tag "(obe)" are removed; several names in one string ("A and B",
+"A, B und C") are split. What is dropped: the site's own name (a publisher
+credited as author, matched as in `headline.site_names`), URLs, e-mail
+addresses, numeric ids, and strings too long to be a name. News agencies
+credited for wire copy (AP, dpa, Reuters) are kept: they are the author of
+record. The page's capitalisation is kept.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from claimwire.transform.headline import names_site
+
+AUTHOR_META = (
+    "author",
+    "article:author",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "dcterms.creator",
+    "byl",
+)
+_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report|BlogPosting|LiveBlogPosting)$")
+_PREFIX = re.compile(
+    r"^(?:(?:written|reported|text|reporting|story|words)\s+)?"
+    r"(?:by|von|por|par|di|da|de|door|av|af|przez|od|tekst|text|autor|autorin|author|"
+    r"reporter|redakce|yazan|oleh)\s*[:\-–]?\s+",
+    re.I,
+)
+_TRAILING_TAG = re.compile(r"\s*\([^()]{1,40}\)\s*$")
+# Conjunctions between names in one byline string, in the languages of the dev pages.
+_CONJUNCTION = re.compile(
+    r"\s*(?:;|\s&\s|\s(?:and|und|y|et|e|og|och|en|i|ve|und|oraz|a|és)\s)\s*", re.I
+)
+_URL = re.compile(r"(?:https?:|www\.|\.(?:com|org|net|de|html?)(?:/|$))", re.I)
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_BYLINE_CLASS = re.compile(r"byline|author", re.I)
+_MAX_NAME_CHARS = 60
+_MAX_NAME_WORDS = 6
+
+
+def author_list(
+    tree: HtmlElement,
+    meta: dict[str, str],
+    json_ld_items: Sequence[dict[str, Any]],
+    sites: Sequence[str],
+) -> list[str]:
+    """Author names of the article, in page order, without the site's own name."""
+    for raw in (_json_ld_authors(json_ld_items), _meta_authors(meta), _byline_authors(tree)):
+        names = clean_authors(raw, sites)
+        if names:
+            return names
+    return []
+
+
+def clean_authors(raw: Iterable[str], sites: Sequence[str]) -> list[str]:
+    """Split, clean and filter raw author strings; order kept, duplicates dropped."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for value in raw:
+        for name in split_names(value):
+            if not is_person_like(name) or names_site(name, sites):
+                continue
+            key = name.casefold()
+            if key not in seen:
+                seen.add(key)
+                names.append(name)
+    return names
+
+
+def split_names(value: str) -> list[str]:
+    """One byline string to its names: "By A and B" -> ["A", "B"]."""
+    text = " ".join(html.unescape(value or "").split())
+    if not text or _URL.search(text) or _EMAIL.fullmatch(text):
+        return [text] if text else []
+    text = _PREFIX.sub("", text)
+    parts = [p for p in _CONJUNCTION.split(text) if p.strip()]
+    # Commas separate names only when every part looks like a full name: "AFP, MANILA"
+    # is one credit, "Samya Kullab, Vasilisa Stepanenko" two.
+    split: list[str] = []
+    for part in parts:
+        pieces = [p.strip() for p in part.split(",") if p.strip()]
+        if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
+            split.extend(pieces)
+        else:
+            split.append(part.strip())
+    return [_TRAILING_TAG.sub("", _PREFIX.sub("", p)).strip(" ,;:-–|") for p in split]
+
+
+def is_person_like(name: str) -> bool:
+    """A string that can be a name: letters, short, no URL, e-mail or id."""
+    if not name or len(name) > _MAX_NAME_CHARS or len(name.split()) > _MAX_NAME_WORDS:
+        return False
+    if _URL.search(name) or "@" in name:
+        return False
+    letters = sum(c.isalpha() for c in name)
+    digits = sum(c.isdigit() for c in name)
+    return letters >= 2 and digits == 0
+
+
+def _json_ld_authors(items: Sequence[dict[str, Any]]) -> list[str]:
+    names: list[str] = []
+    for item in items:
+        types = item.get("@type")
+        types = types if isinstance(types, list) else [types]
+        if not any(isinstance(t, str) and _ARTICLE_TYPE.search(t) for t in types):
+            continue
+        _collect(item.get("author"), names, depth=0)
+        if names:
+            break
+    return names
+
+
+def _collect(value: Any, names: list[str], depth: int) -> None:
+    if depth > 4:
+        return
+    if isinstance(value, str):
+        names.append(value)
+    elif isinstance(value, list):
+        for entry in value:
+            _collect(entry, names, depth + 1)
+    elif isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, str):
+            names.append(name)
+        elif isinstance(name, list):
+            _collect(name, names, depth + 1)
+
+
+def _meta_authors(meta: dict[str, str]) -> list[str]:
+    return [meta[key] for key in AUTHOR_META if meta.get(key)][:1]
+
+
+def _byline_authors(tree: HtmlElement) -> list[str]:
+    for element in tree.iter("a", "span", "div", "p", "address", "meta"):
+        if "author" in (element.get("rel") or "").lower().split():
+            text = " ".join(element.text_content().split())
+            if text:
+                return [
+                    " ".join(e.text_content().split())
+                    for e in tree.iter("a")
+                    if "author" in (e.get("rel") or "").lower().split()
+                ]
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if (element.get("itemprop") or "").lower() == "author":
+            name = element.find('.//*[@itemprop="name"]')
+            text = (name if name is not None else element).text_content()
+            if " ".join(text.split()):
+                return [" ".join(text.split())]
+    for element in tree.iter("div", "span", "p", "address"):
+        if _BYLINE_CLASS.search(element.get("class") or ""):
+            text = " ".join(element.text_content().split())
+            if 2 < len(text) <= 120:
+                return [text]
+    return []
