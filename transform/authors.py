@@ -51,7 +51,16 @@ _CONJUNCTION = re.compile(
 )
 _URL = re.compile(r"(?:https?:|www\.|\.(?:com|org|net|de|html?)(?:/|$))", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
-_BYLINE_CLASS = re.compile(r"byline|author", re.I)
+_BYLINE_CLASS = re.compile(r"byline|author|autor", re.I)
+_SLUG = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)+")
+# Author pages: /author/jane-doe, /autoren/name/max-kolter, /journalists/...
+_AUTHOR_PATH = re.compile(
+    r"/(?:author|authors|autor|autoren|auteur|auteurs|autore|autori|autores|journalist|"
+    r"journalists|reporter|reporters|yazar|penulis|profil/autor)/",
+    re.I,
+)
+# More author-page links than this are a list of staff, not a byline.
+_MAX_LINKED_AUTHORS = 4
 _MAX_NAME_CHARS = 60
 _MAX_NAME_WORDS = 6
 
@@ -92,12 +101,15 @@ def split_names(value: str) -> list[str]:
         return [text] if text else []
     text = _PREFIX.sub("", text)
     parts = [p for p in _CONJUNCTION.split(text) if p.strip()]
-    # Commas separate names only when every part looks like a full name: "AFP, MANILA"
-    # is one credit, "Samya Kullab, Vasilisa Stepanenko" two.
+    # Commas separate names ("Samya Kullab, Vasilisa Stepanenko"), except that a
+    # one-word part after a name is a dateline ("Anna Sleegers, Frankfurt") and
+    # one-word parts only are a single credit ("AFP, MANILA").
     split: list[str] = []
     for part in parts:
         pieces = [p.strip() for p in part.split(",") if p.strip()]
-        if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
+        if len(pieces) > 1 and any(len(p.split()) >= 2 for p in pieces):
+            while len(pieces) > 1 and len(pieces[-1].split()) == 1:
+                pieces.pop()
             split.extend(pieces)
         else:
             split.append(part.strip())
@@ -110,6 +122,8 @@ def is_person_like(name: str) -> bool:
         return False
     if _URL.search(name) or "@" in name:
         return False
+    if _SLUG.fullmatch(name):
+        return False  # "chuck-ross": a URL slug or user id, not how the page writes the name
     letters = sum(c.isalpha() for c in name)
     digits = sum(c.isdigit() for c in name)
     return letters >= 2 and digits == 0
@@ -149,26 +163,48 @@ def _meta_authors(meta: dict[str, str]) -> list[str]:
 
 
 def _byline_authors(tree: HtmlElement) -> list[str]:
-    for element in tree.iter("a", "span", "div", "p", "address", "meta"):
-        if "author" in (element.get("rel") or "").lower().split():
-            text = " ".join(element.text_content().split())
-            if text:
-                return [
-                    " ".join(e.text_content().split())
-                    for e in tree.iter("a")
-                    if "author" in (e.get("rel") or "").lower().split()
-                ]
+    """Names from the byline markup: rel=author, itemprop=author, author-page links, classes."""
+    for found in (_rel_author(tree), _itemprop_author(tree), _author_links(tree)):
+        if found:
+            return found
     for element in tree.iter():
-        if not isinstance(element.tag, str):
+        if not isinstance(element.tag, str) or element.tag in ("script", "style", "meta", "html"):
             continue
-        if (element.get("itemprop") or "").lower() == "author":
-            name = element.find('.//*[@itemprop="name"]')
-            text = (name if name is not None else element).text_content()
-            if " ".join(text.split()):
-                return [" ".join(text.split())]
-    for element in tree.iter("div", "span", "p", "address"):
-        if _BYLINE_CLASS.search(element.get("class") or ""):
+        if _BYLINE_CLASS.search(element.get("class") or "") or _BYLINE_CLASS.search(
+            element.get("id") or ""
+        ):
             text = " ".join(element.text_content().split())
             if 2 < len(text) <= 120:
                 return [text]
     return []
+
+
+def _rel_author(tree: HtmlElement) -> list[str]:
+    return [
+        " ".join(e.text_content().split())
+        for e in tree.iter("a", "link", "span")
+        if "author" in (e.get("rel") or "").lower().split() and e.text_content().strip()
+    ]
+
+
+def _itemprop_author(tree: HtmlElement) -> list[str]:
+    names = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag == "meta":
+            continue
+        if "author" in (element.get("itemprop") or "").lower().split():
+            name = element.find('.//*[@itemprop="name"]')
+            text = " ".join((name if name is not None else element).text_content().split())
+            if text:
+                names.append(text)
+    return names
+
+
+def _author_links(tree: HtmlElement) -> list[str]:
+    names: list[str] = []
+    for link in tree.iter("a"):
+        if _AUTHOR_PATH.search(link.get("href") or ""):
+            text = " ".join(link.text_content().split())
+            if len(text.split()) >= 2 and text not in names:
+                names.append(text)
+    return names if len(names) <= _MAX_LINKED_AUTHORS else names[:1]

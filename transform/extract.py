@@ -31,7 +31,7 @@ from claimwire.transform.authors import author_list
 from claimwire.transform.body import extract_body
 from claimwire.transform.headline import choose_headline, site_names
 from claimwire.transform.language import resolve_language
-from claimwire.transform.pagedate import page_date
+from claimwire.transform.pagedate import guessed_date, page_date
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ def _extract(html: bytes | str, url: str | None) -> Extracted:
         sites,
     ) or _first(meta.get("og:title"))
     authors = tuple(author_list(tree, meta, json_ld, sites))
-    date = page_date(meta, json_ld, tree.iter("time"))
+    date = page_date(meta, json_ld, tree.iter("time")) or guessed_date(tree)
     site_name = _first(meta.get("og:site_name"), publisher)
 
     body = extract_body(tree, url, _json_ld_body(article_ld))

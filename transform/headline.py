@@ -2,10 +2,13 @@
 
 Pages state their headline up to four times: the JSON-LD `headline`, the
 `<h1>`, `og:title` and `<title>`. The last two are written for search results
-and link previews, so they carry the site name ("... | CBC News", "... - WELT")
-and are sometimes an SEO variant of the headline. The headline is the value
-most of these sources agree on once site names are stripped; on a tie the
-order is JSON-LD, `<h1>`, `og:title`, `<title>`.
+and link previews, so they carry the site name ("... | CBC News", "... - WELT").
+When the JSON-LD headline and the `<h1>` agree, that is the headline. When they
+do not, the `<h1>` often carries a kicker ("Kultur : ...", "Eskalation im Nahen
+Osten - ...") or is a newer rewrite, so the sources the publisher writes for
+machines come first: JSON-LD, then `og:title`, then `<h1>`, then `<title>`
+(on the fundus dev pages this order matched 87% of expected headlines, a
+majority vote of the four 85%, `<h1>` first 78%).
 
 Site names are stripped by a general rule, not a list of sites: a part of a
 title cut off by a separator (| - – — : · • ：) is dropped when it names the site
@@ -106,34 +109,23 @@ def choose_headline(
 
     # Site-name stripping is guided by the structured sources when they exist.
     reference = json_ld or h1
-    candidates: list[str] = []
-    for value in (json_ld, h1, og_title, page_title):
-        if not value:
-            continue
-        stripped = strip_site_name(value, sites, reference if value is not reference else None)
-        if len(stripped) >= _MIN_HEADLINE_CHARS or not candidates:
-            candidates.append(stripped)
-    if not candidates:
-        return None
-    return _most_supported(candidates)
+    sources = (("json-ld", json_ld), ("h1", h1), ("og", og_title), ("title", page_title))
+    stripped = {
+        name: strip_site_name(value, sites, reference if value is not reference else None)
+        for name, value in sources
+        if value
+    }
+    if "json-ld" in stripped and "h1" in stripped and _same(stripped["json-ld"], stripped["h1"]):
+        return stripped["json-ld"]
+    for name in ("json-ld", "og", "h1", "title"):
+        value = stripped.get(name)
+        if value and len(value) >= _MIN_HEADLINE_CHARS:
+            return value
+    return next(iter(stripped.values()), None)
 
 
-def _most_supported(candidates: list[str]) -> str:
-    keys = [normalize_title(c).casefold() for c in candidates]
-    best, best_score = 0, -1.0
-    for i, key in enumerate(keys):
-        score = 0.0
-        for j, other in enumerate(keys):
-            if i == j:
-                continue
-            if other == key:
-                score += 1.0
-            elif key and key in other:
-                # A source that shows this headline with a kicker or site name still backs it.
-                score += 0.5
-        if score > best_score:
-            best, best_score = i, score
-    return candidates[best]
+def _same(one: str, other: str) -> bool:
+    return normalize_title(one).casefold() == normalize_title(other).casefold()
 
 
 def _first_h1(tree: HtmlElement) -> str | None:

@@ -124,3 +124,22 @@ def _parse_rfc2822(text: str) -> datetime | None:
 
 def _plausible(moment: datetime) -> bool:
     return 1990 <= moment.year <= 2100
+
+
+def guessed_date(tree: Any) -> PageDate | None:
+    """Last resort for pages that declare no date: htmldate's reading of the page.
+
+    htmldate looks at visible dates, URL patterns and markup we do not read; its
+    answer is a day, so the precision says so. It edits the tree it is given,
+    hence the copy (made only on pages that need it).
+    """
+    from copy import deepcopy
+
+    from htmldate import find_date
+
+    try:
+        found = find_date(deepcopy(tree), original_date=True, extensive_search=False)
+    except Exception:  # a guess that fails is no guess
+        return None
+    parsed = parse_page_date(found[:10]) if isinstance(found, str) else None
+    return PageDate(parsed[0], "day", "htmldate") if parsed else None
