@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -72,8 +72,13 @@ def author_list(
     sites: Sequence[str],
 ) -> list[str]:
     """Author names of the article, in page order, without the site's own name."""
-    for raw in (_json_ld_authors(json_ld_items), _meta_authors(meta), _byline_authors(tree)):
-        names = clean_authors(raw, sites)
+    sources: tuple[Callable[[], list[str]], ...] = (
+        lambda: _json_ld_authors(json_ld_items),
+        lambda: _meta_authors(meta),
+        lambda: _byline_authors(tree),  # walks the whole page: only when needed
+    )
+    for source in sources:
+        names = clean_authors(source(), sites)
         if names:
             return names
     return []
