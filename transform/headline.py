@@ -91,7 +91,13 @@ def strip_site_name(title: str, sites: Iterable[str], headline: str | None = Non
                 del parts[index]
                 changed = True
                 break
-    return _join(parts) if parts else title
+    result = _join(parts) if parts else title
+    # "Golem.de: headline": a colon is a separator only after the site's own name,
+    # since "Tiktok: Brüssel untersucht ..." is a headline.
+    prefix, colon, rest = result.partition(": ")
+    if colon and rest and names_site(prefix, sites):
+        result = rest.strip()
+    return result
 
 
 def choose_headline(
