@@ -31,3 +31,24 @@ def test_video_page_without_text_keeps_title_date_authors_and_language() -> None
     assert result.authors == ("Jane Doe",)
     assert result.language == "en"
     assert result.body_source is None
+
+
+def test_crashing_body_extractor_keeps_metadata_and_uses_the_witness(monkeypatch) -> None:
+    import trafilatura
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", boom)
+    sentence = "The council met on Monday and approved the harbour plan after a long debate. "
+    html = (
+        '<html lang="en"><head><title>Harbour plan approved</title>'
+        '<meta name="author" content="Jane Doe"></head><body><article>'
+        f"<h1>Harbour plan approved</h1><p>{sentence * 8}</p><p>{sentence * 8}</p>"
+        "</article></body></html>"
+    )
+    result = extract_article(html)
+    assert result.title == "Harbour plan approved"
+    assert result.authors == ("Jane Doe",)
+    assert result.body_source == "readability"
+    assert "approved the harbour plan" in result.text

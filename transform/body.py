@@ -141,7 +141,11 @@ def clean_text(text: str | None) -> str:
 
 
 def _trafilatura_text(tree: HtmlElement, url: str | None) -> str:
-    doc = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    try:
+        doc = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    except Exception as exc:  # the witnesses may still have the text, and metadata stays
+        log.warning("trafilatura failed on %s: %r", url, exc)
+        return ""
     return (doc.text if doc is not None else None) or ""
 
 

@@ -2,13 +2,15 @@
 
 `extract_article` never raises: whatever the input (empty, binary, huge, badly
 encoded), it returns an `Extracted`, with `error` set when there is no article.
+A page that is HTML but has no extractable body still gets its headline,
+authors, date and language.
 
-Trafilatura settings were chosen by measurement on the dev half of the
-article-extraction benchmark (`python -m claimwire.transform.extract_quality
-<dev_dir>`); see `TRAFILATURA_OPTIONS`. Metadata that a page declares for
-machines (canonical link, publication time with its UTC offset, `lang`) is read
-here directly, because trafilatura keeps only the date part of timestamps and
-falls back to guesses where we would rather have nothing.
+Each part has its own module: the body (`body`: trafilatura checked against
+the JSON-LD body and readability), the headline (`headline`), the author list
+(`authors`), the publication date and its precision (`pagedate`) and the
+language (`language`). Figures for both dev sets: `python -m bench.quality`.
+Metadata that a page declares for machines is read before the body, because
+trafilatura prunes the tree it is given.
 """
 
 from __future__ import annotations
@@ -34,23 +36,6 @@ from claimwire.transform.language import resolve_language
 from claimwire.transform.pagedate import guessed_date, page_date
 
 log = logging.getLogger(__name__)
-
-# Chosen on the benchmark's dev pages (macro F1 of 4-gram shingles, 91 pages):
-#   bare defaults 0.958; include_comments=False 0.961; + favor_precision 0.974;
-#   + fast (no fallback extractors) 0.970, i.e. the fallbacks buy recall.
-# include_comments=False is also a requirement: reader comments are not the
-# article. favor_precision drops link-dense and boilerplate-like blocks (teasers,
-# "related" lists, bios), which is the failure that matters for claim extraction:
-# a sentence from a sidebar attributed to the article is worse than a lost one.
-# deduplicate stays off: its cache spans calls, so results would depend on
-# which pages were extracted before.
-TRAFILATURA_OPTIONS: dict[str, Any] = {
-    "include_comments": False,
-    "favor_precision": True,
-    "include_tables": True,
-    "fast": False,
-    "deduplicate": False,
-}
 
 # Larger inputs are not article pages; trafilatura's own download cap is the same.
 MAX_INPUT_BYTES = 20_000_000
@@ -324,16 +309,6 @@ def _meta_values(tree: HtmlElement) -> dict[str, str]:
     return values
 
 
-def _head_metadata(tree: HtmlElement) -> dict[str, str]:
-    meta = _meta_values(tree)
-    found = {
-        "title": meta.get("og:title") or _text_of(tree.find(".//title")),
-        "author": meta.get("author") or meta.get("article:author"),
-        "site_name": meta.get("og:site_name"),
-    }
-    return {key: value for key, value in found.items() if value}
-
-
 def canonical_url(tree: HtmlElement, url: str | None = None) -> str | None:
     """Absolute http(s) URL from <link rel=canonical>, else og:url; relative ones need `url`."""
     base = url or ""
@@ -445,19 +420,6 @@ def parse_datetime(value: str | None) -> datetime | None:
 
 
 # --- helpers ----------------------------------------------------------------
-
-
-def _clean_text(text: str | None) -> str:
-    if not text:
-        return ""
-    lines = [line.strip() for line in text.splitlines()]
-    return "\n".join(line for line in lines if line)
-
-
-def _text_of(element: HtmlElement | None) -> str | None:
-    if element is None:
-        return None
-    return " ".join(element.text_content().split()) or None
 
 
 def _first(*values: str | None) -> str | None:
