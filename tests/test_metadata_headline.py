@@ -83,3 +83,13 @@ def test_h1_with_a_kicker_gives_way_to_the_declared_headline() -> None:
 def test_title_only_page_loses_its_site_suffix() -> None:
     html = _page(title="Council approves harbour plan | Example Times", site="Example Times")
     assert extract_article(html, "https://times.example/a").title == "Council approves harbour plan"
+
+
+def test_junk_titles_stay_cheap() -> None:
+    import time
+
+    junk = " | ".join(f"part {i}" for i in range(5000))
+    start = time.perf_counter()
+    stripped = strip_site_name(junk, ["Example"], "part 3")
+    assert time.perf_counter() - start < 1.0
+    assert len(stripped) <= 600

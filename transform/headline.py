@@ -32,6 +32,9 @@ _SEPARATOR = re.compile(r"\s+[|\-–—·•»«:]\s+|\s*[|｜：]\s*|\s+[:–�
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟«»″"} | {c: "'" for c in "‘’‚‛‹›′`´"})
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
+_MAX_TITLE_CHARS = 600
+# Titles cut into more parts than this are lists, not "headline | site".
+_MAX_PARTS = 8
 # A headline shorter than this is a label ("Top-Thema"), not the article's headline.
 _MIN_HEADLINE_CHARS = 8
 _HOST_WORDS = re.compile(r"\w+")
@@ -51,7 +54,8 @@ def clean_title(text: str | None) -> str | None:
     """Display form: entities decoded, zero-width characters and extra spaces removed."""
     if not text:
         return None
-    text = _ZERO_WIDTH.sub("", html.unescape(text))
+    # No headline is this long; the cap keeps the part-matching below cheap on junk.
+    text = _ZERO_WIDTH.sub("", html.unescape(text[:_MAX_TITLE_CHARS]))
     text = " ".join(text.split())
     return text or None
 
@@ -149,6 +153,8 @@ def _cut_to(title: str, headline: str) -> str | None:
     """The headline if `title` is it plus separator-cut parts before and/or after."""
     want = normalize_title(headline).casefold()
     parts = _split(title)
+    if len(parts) > _MAX_PARTS:
+        return None
     for start in range(len(parts)):
         for end in range(len(parts), start, -1):
             if (start, end) == (0, len(parts)):
