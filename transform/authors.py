@@ -37,7 +37,7 @@ AUTHOR_META = (
     "dcterms.creator",
     "byl",
 )
-_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report|BlogPosting|LiveBlogPosting)$")
+_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report)$")
 _PREFIX = re.compile(
     r"^(?:(?:written|reported|text|reporting|story|words)\s+)?"
     r"(?:by|von|por|par|di|da|de|door|av|af|przez|od|tekst|text|autor|autorin|author|"

@@ -43,7 +43,10 @@ log = logging.getLogger(__name__)
 #   bare defaults 0.958; include_comments=False 0.961; + favor_precision 0.974;
 #   + fast (no fallback extractors) 0.970, i.e. the fallbacks buy recall.
 # include_comments=False is also a requirement: reader comments are not the
-# article. deduplicate stays off: its cache spans calls, so results would
+# article. favor_precision drops link-dense and boilerplate-like blocks (teasers,
+# "related" lists, bios), which is the failure that matters for claim extraction:
+# a sentence from a sidebar attributed to the article is worse than a lost one.
+# deduplicate stays off: its cache spans calls, so results would
 # depend on which pages were extracted before. Metadata is read by our own
 # modules, so trafilatura's (and its date guessing) is not asked for.
 TRAFILATURA_OPTIONS: dict[str, Any] = {

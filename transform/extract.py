@@ -103,7 +103,7 @@ _PUBLISHED_META = (
     "dcterms.created",
     "date",
 )
-_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report|BlogPosting|LiveBlogPosting)$")
+_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report)$")
 
 
 @dataclass(frozen=True)

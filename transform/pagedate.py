@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report|BlogPosting|LiveBlogPosting)$")
+_ARTICLE_TYPE = re.compile(r"(Article|Posting|Report)$")
 # Meta tags that carry the publication time, most specific first.
 PUBLISHED_META = (
     "article:published_time",
