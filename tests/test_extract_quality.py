@@ -88,9 +88,10 @@ def test_load_benchmark(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not DEV_DIR.is_dir(), reason=f"benchmark dev pages not found at {DEV_DIR}")
-def test_our_extraction_is_not_worse_than_trafilatura_defaults() -> None:
+def test_our_extraction_beats_trafilatura_defaults() -> None:
     pages = load_benchmark(DEV_DIR)
     assert pages
     our_f1 = evaluate(pages, ours)["f1"]
     baseline_f1 = evaluate(pages, trafilatura_defaults)["f1"]
-    assert our_f1 >= baseline_f1 - 0.005, (our_f1, baseline_f1)
+    # Dev figures (bench/quality.py): 0.976 against 0.958.
+    assert our_f1 >= baseline_f1 + 0.01, (our_f1, baseline_f1)

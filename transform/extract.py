@@ -2,13 +2,15 @@
 
 `extract_article` never raises: whatever the input (empty, binary, huge, badly
 encoded), it returns an `Extracted`, with `error` set when there is no article.
+A page that is HTML but has no extractable body still gets its headline,
+authors, date and language.
 
-Trafilatura settings were chosen by measurement on the dev half of the
-article-extraction benchmark (`python -m claimwire.transform.extract_quality
-<dev_dir>`); see `TRAFILATURA_OPTIONS`. Metadata that a page declares for
-machines (canonical link, publication time with its UTC offset, `lang`) is read
-here directly, because trafilatura keeps only the date part of timestamps and
-falls back to guesses where we would rather have nothing.
+Each part has its own module: the body (`body`: trafilatura checked against
+the JSON-LD body and readability), the headline (`headline`), the author list
+(`authors`), the publication date and its precision (`formats.htmlmeta.published_date`) and the
+language (`language`). Figures for both dev sets: `python -m bench.quality`.
+Metadata that a page declares for machines is read before the body, because
+trafilatura prunes the tree it is given.
 """
 
 from __future__ import annotations
@@ -23,35 +25,24 @@ import trafilatura
 from lxml.html import HtmlElement
 
 from claimwire.formats.charset import bom
-from claimwire.formats.dates import parse_datetime
 from claimwire.formats.htmlmeta import (
     XML_DECLARATION,
+    PageDate,
     canonical_url,
+    is_article_item,
+    json_ld_items,
     meta_values,
     page_language,
     page_text,
-    published_time,
+    published_date,
 )
 from claimwire.formats.media import BINARY_SIGNATURES
+from claimwire.transform.authors import author_list
+from claimwire.transform.body import extract_body
+from claimwire.transform.headline import choose_headline, site_names
+from claimwire.transform.language import resolve_language
 
 log = logging.getLogger(__name__)
-
-# Chosen on the benchmark's dev pages (macro F1 of 4-gram shingles, 91 pages):
-#   bare defaults 0.958; include_comments=False 0.961; + favor_precision 0.974;
-#   + fast (no fallback extractors) 0.970, i.e. the fallbacks buy recall.
-# include_comments=False is also a requirement: reader comments are not the
-# article. favor_precision drops link-dense and boilerplate-like blocks (teasers,
-# "related" lists, bios), which is the failure that matters for claim extraction:
-# a sentence from a sidebar attributed to the article is worse than a lost one.
-# deduplicate stays off: its cache spans calls, so results would depend on
-# which pages were extracted before.
-TRAFILATURA_OPTIONS: dict[str, Any] = {
-    "include_comments": False,
-    "favor_precision": True,
-    "include_tables": True,
-    "fast": False,
-    "deduplicate": False,
-}
 
 # Larger inputs are not article pages; trafilatura's own download cap is the same.
 MAX_INPUT_BYTES = 20_000_000
@@ -63,18 +54,42 @@ _TAG = re.compile(r"<\s*[A-Za-z!/]")
 
 @dataclass(frozen=True)
 class Extracted:
+    # The headline shown on the page, without the site name (`transform.headline`).
     title: str | None = None
+    # The authors joined with ", ": kept for the `author` column until `authors` is wired.
     author: str | None = None
     published: datetime | None = None
     site_name: str | None = None
+    # ISO 639-1 code of the article's language: from the text when there is
+    # enough of it, else from the markup (`transform.language`).
     language: str | None = None
     text: str = ""
     canonical_url: str | None = None
+    # Set when there is no article text. Metadata (title, authors, date,
+    # language) is still filled in whenever the page was HTML.
     error: str | None = None
+    # Author names, people (and credited agencies) only, in page order.
+    authors: tuple[str, ...] = ()
+    # How much of `published` the page gave: "day", "minute" or "second".
+    published_precision: str | None = None
+    # The language the markup declares and the one detected in the text.
+    language_markup: str | None = None
+    language_detected: str | None = None
+    # Which extraction the text is: "trafilatura", "json-ld" or "readability".
+    body_source: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def language_conflict(self) -> bool:
+        """The markup declares one language and the text is in another."""
+        return bool(
+            self.language_markup
+            and self.language_detected
+            and self.language_markup != self.language_detected
+        )
 
 
 def extract_article(
@@ -107,27 +122,75 @@ def _extract(html: bytes | str, url: str | None, charset: str | None) -> Extract
     if sum(1 for _ in tree.iter()) > MAX_ELEMENTS:
         return Extracted(error="document too complex")
 
-    # Read our metadata before trafilatura, which prunes the tree it is given.
+    # Read metadata before the body: trafilatura prunes the tree it is given.
+    meta = meta_values(tree)
+    json_ld = list(json_ld_items(tree))
+    article_ld = [item for item in json_ld if is_article_item(item)]
     canonical = canonical_url(tree, url)
-    published = published_time(tree)
-    language = page_language(tree)
-    head = _head_metadata(tree)
+    markup_language = page_language(tree)
+    publisher = _publisher_name(article_ld)
+    sites = site_names(meta, publisher, canonical or url)
+    title = choose_headline(
+        tree, meta, [h for h in (i.get("headline") for i in article_ld) if isinstance(h, str)],
+        sites,
+    ) or _first(meta.get("og:title"))
+    authors = tuple(author_list(tree, meta, json_ld, sites))
+    date = published_date(tree, meta, json_ld) or _guessed_date(tree)
+    site_name = _first(meta.get("og:site_name"), publisher)
 
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
-    body = _clean_text(doc.text if doc is not None else None)
-    if published is None and doc is not None and doc.date:
-        # Trafilatura's date is day-precision (and sometimes a guess): last resort.
-        published = parse_datetime(doc.date)
+    body = extract_body(tree, url, _json_ld_body(article_ld))
+    language = resolve_language(markup_language, body.text, title)
     return Extracted(
-        title=_first(doc.title if doc else None, head.get("title")),
-        author=_first(doc.author if doc else None, head.get("author")),
-        published=published,
-        site_name=_first(doc.sitename if doc else None, head.get("site_name")),
-        language=language,
-        text=body,
+        title=title,
+        author=", ".join(authors) or None,
+        published=date.moment if date else None,
+        site_name=site_name,
+        language=language.code,
+        text=body.text,
         canonical_url=canonical,
-        error=None if body else "no article text found",
+        error=body.error,
+        authors=authors,
+        published_precision=date.precision if date else None,
+        language_markup=language.markup,
+        language_detected=language.detected,
+        body_source=body.source,
     )
+
+
+def _publisher_name(article_items: list[dict[str, Any]]) -> str | None:
+    for item in article_items:
+        publisher = item.get("publisher")
+        if isinstance(publisher, list) and publisher:
+            publisher = publisher[0]
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            return publisher["name"]
+    return None
+
+
+def _json_ld_body(article_items: list[dict[str, Any]]) -> str | None:
+    bodies = [i.get("articleBody") for i in article_items if isinstance(i.get("articleBody"), str)]
+    return max(bodies, key=len) if bodies else None
+
+
+def _guessed_date(tree: HtmlElement) -> PageDate | None:
+    """Last resort for pages that declare no date: htmldate's reading of the page.
+
+    htmldate looks at visible dates, URL patterns and markup we do not read; its
+    answer is a day, so the precision says so. It edits the tree it is given,
+    hence the copy (made only on pages that need it).
+    """
+    from copy import deepcopy
+
+    from htmldate import find_date
+
+    from claimwire.formats.dates import parse_timestamp
+
+    try:
+        found = find_date(deepcopy(tree), original_date=True, extensive_search=False)
+    except Exception:  # a guess that fails is no guess
+        return None
+    parsed = parse_timestamp(found[:10]) if isinstance(found, str) else None
+    return PageDate(parsed[0], "day", "htmldate") if parsed else None
 
 
 def _reject_early(html: bytes | str) -> str | None:
@@ -147,32 +210,6 @@ def _reject_early(html: bytes | str) -> str | None:
     elif "\x00" in html[:1024]:
         return "not HTML"
     return None
-
-
-def _head_metadata(tree: HtmlElement) -> dict[str, str]:
-    meta = meta_values(tree)
-    found = {
-        "title": meta.get("og:title") or _text_of(tree.find(".//title")),
-        "author": meta.get("author") or meta.get("article:author"),
-        "site_name": meta.get("og:site_name"),
-    }
-    return {key: value for key, value in found.items() if value}
-
-
-# --- helpers ----------------------------------------------------------------
-
-
-def _clean_text(text: str | None) -> str:
-    if not text:
-        return ""
-    lines = [line.strip() for line in text.splitlines()]
-    return "\n".join(line for line in lines if line)
-
-
-def _text_of(element: HtmlElement | None) -> str | None:
-    if element is None:
-        return None
-    return " ".join(element.text_content().split()) or None
 
 
 def _first(*values: str | None) -> str | None:

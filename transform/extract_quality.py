@@ -30,10 +30,13 @@ import json
 import re
 import sys
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 _TOKEN = re.compile(r"\w+")
 
@@ -123,6 +126,107 @@ def evaluate(
         "f1": totals[2] / count,
         "pages_per_second": count / elapsed if elapsed else float("inf"),
     }
+
+
+# --- the fundus dev pages: metadata as well as body --------------------------
+
+
+@dataclass(frozen=True)
+class FundusPage:
+    id: str
+    html: bytes
+    url: str | None
+    body: str
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    date: str | None = None
+    language: str | None = None
+
+
+def load_fundus(directory: Path) -> list[FundusPage]:
+    """Pages of a fundus test-data folder (`manifest.json`, see its README)."""
+    directory = Path(directory)
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    pages = []
+    for entry in manifest:
+        expected = json.loads(gzip.decompress((directory / entry["expected"]).read_bytes()))
+        values = expected[entry["version"]]
+        pages.append(
+            FundusPage(
+                id=entry["id"],
+                html=gzip.decompress((directory / entry["html"]).read_bytes()),
+                url=entry.get("url"),
+                body=fundus_body(values.get("body") or {}),
+                title=values.get("title"),
+                authors=tuple(values.get("authors") or ()),
+                date=values.get("publishing_date"),
+                language=entry.get("lang"),
+            )
+        )
+    return pages
+
+
+def fundus_body(body: dict[str, Any]) -> str:
+    """Fundus's structured body as text: summary, then each section's headline and paragraphs."""
+    lines = list(body.get("summary") or [])
+    for section in body.get("sections") or []:
+        lines.extend(section.get("headline") or [])
+        lines.extend(section.get("paragraphs") or [])
+    return "\n".join(lines)
+
+
+# Metadata measures; `bench/quality.py` documents them with its figures.
+
+
+def title_match(ours: str | None, expected: str | None) -> bool:
+    """Equal after `headline.normalize_title` (NFKC, quotes, dashes, zero-width, spaces)."""
+    from claimwire.transform.headline import normalize_title
+
+    return normalize_title(ours) == normalize_title(expected)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def authors_match(ours: Sequence[str], expected: Sequence[str]) -> bool:
+    """The same set of names, each NFKC-normalised, whitespace-collapsed and case-folded."""
+    return {_name_key(n) for n in ours} == {_name_key(n) for n in expected}
+
+
+def people(expected: Sequence[str], sites: Sequence[str]) -> list[str]:
+    """Expected authors without the publisher's own name (`headline.names_site`)."""
+    from claimwire.transform.headline import names_site
+
+    return [name for name in expected if not names_site(name, sites)]
+
+
+def date_match(ours: datetime | None, ours_is_day: bool, expected: str | None) -> bool:
+    """Same instant within 60 s; same calendar day when either side has only a day.
+
+    An expected value without an offset is local time of an unknown zone, so a
+    difference of a whole number of hours up to 14 (plus the 60 s) also counts.
+    """
+    if ours is None or not expected:
+        return False
+    try:
+        want = datetime.fromisoformat(expected)
+    except ValueError:
+        return False
+    naive = want.tzinfo is None
+    if naive:
+        want = want.replace(tzinfo=UTC)
+    expected_is_day = naive and (want.hour, want.minute, want.second) == (0, 0, 0)
+    if ours_is_day or expected_is_day:
+        days = {want.date(), want.astimezone(UTC).date()}
+        return ours.date() in days or ours.astimezone(UTC).date() in days
+    difference = abs((ours - want).total_seconds())
+    if difference <= 60:
+        return True
+    if naive:
+        hours = round(difference / 3600)
+        return hours <= 14 and abs(difference - hours * 3600) <= 60
+    return False
 
 
 def ours(html: bytes, url: str | None) -> str:

@@ -1,7 +1,8 @@
 """Timestamps as the web writes them: ISO 8601 / W3C, RFC 2822 (HTTP, RSS), partial dates.
 
-Every function returns an aware UTC datetime or None, never raises; a
-timestamp without a zone is taken as UTC.
+Every function returns an aware UTC datetime (or None), never raises; a
+timestamp without a zone is taken as UTC (a page that omits the offset gives
+no better guess).
 """
 
 from __future__ import annotations
@@ -17,24 +18,57 @@ LATEST_YEAR = 2100
 FUTURE_TOLERANCE = timedelta(days=2)
 # W3C datetime allows year-only and year-month dates, which fromisoformat refuses.
 _PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?\s*$")
+_DATE_ONLY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+# ISO 8601 forms Python's parser misses: "+0000" offsets, a space before the offset.
+_COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+_SPACED_OFFSET = re.compile(r"\s+([+-]\d{2}:?\d{2}|Z)$")
+_HAS_SECONDS = re.compile(r"T?\d{1,2}:\d{2}:\d{2}")
+
+
+def parse_timestamp(value: object) -> tuple[datetime, str] | None:
+    """ISO 8601 / RFC 2822 text -> (aware UTC datetime, precision), None when unreadable
+    or implausible. Precision: "day" (a date without a time of day, given as
+    midnight UTC, which it is not), "minute" or "second"."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        return None
+    text = value.strip()
+    day = _DATE_ONLY.match(text)
+    if day:
+        try:
+            moment = datetime(int(day[1]), int(day[2]), int(day[3]), tzinfo=UTC)
+        except ValueError:
+            return None
+        return (moment, "day") if _plausible(moment) else None
+    parsed = _parse_iso(text) or _parse_rfc2822(text)
+    if parsed is None or not _plausible(parsed):
+        return None
+    return as_utc(parsed), "second" if _HAS_SECONDS.search(text) else "minute"
 
 
 def parse_datetime(value: object) -> datetime | None:
     """ISO 8601 or RFC 2822 text -> aware UTC, None when unreadable or implausible."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    moment: datetime | None
+    parsed = parse_timestamp(value)
+    return parsed[0] if parsed else None
+
+
+def _parse_iso(text: str) -> datetime | None:
+    candidate = _SPACED_OFFSET.sub(r"\1", text)
+    candidate = _COMPACT_OFFSET.sub(r"\1:\2", candidate) if "T" in candidate else candidate
     try:
-        moment = datetime.fromisoformat(text)
+        return datetime.fromisoformat(candidate)
     except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if moment is None or not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         return None
-    return as_utc(moment)
+
+
+def _parse_rfc2822(text: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _plausible(moment: datetime) -> bool:
+    return EARLIEST_YEAR <= moment.year <= LATEST_YEAR
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -1,0 +1,92 @@
+"""Body choice: trafilatura's text, checked against the JSON-LD body and readability."""
+
+from __future__ import annotations
+
+import json
+
+from claimwire.transform.body import choose_body, containment, json_ld_text
+from claimwire.transform.extract import extract_article
+
+SENTENCES = [
+    f"Sentence number {i} of the article says something new about the harbour project."
+    for i in range(40)
+]
+ARTICLE = "\n".join(SENTENCES)
+
+
+def test_json_ld_body_replaces_a_fragment_of_itself() -> None:
+    fragment = "\n".join(SENTENCES[:10])
+    text, source = choose_body(fragment, ARTICLE, "")
+    assert (text, source) == (ARTICLE, "json-ld")
+
+
+def test_json_ld_body_that_does_not_contain_our_text_is_ignored() -> None:
+    ours = "\n".join(SENTENCES[:10])
+    other = "\n".join(f"An unrelated teaser line {i} about football results." for i in range(60))
+    assert choose_body(ours, other, "") == (ours, "trafilatura")
+
+
+def test_json_ld_body_only_slightly_longer_is_ignored() -> None:
+    ours = "\n".join(SENTENCES[:30])
+    assert choose_body(ours, ARTICLE, "")[1] == "trafilatura"
+
+
+def test_readability_subset_trims_boilerplate() -> None:
+    promo = [f"Subscribe to our newsletter number {i} for the best deals." for i in range(5)]
+    ours = "\n".join(SENTENCES[:30] + promo)
+    witness = "\n".join(SENTENCES[:30])
+    assert choose_body(ours, "", witness) == (witness, "readability")
+
+
+def test_readability_that_lost_much_of_the_text_is_not_trusted() -> None:
+    ours = ARTICLE
+    witness = "\n".join(SENTENCES[:12])  # 30%: readability lost the article, not boilerplate
+    assert choose_body(ours, "", witness) == (ours, "trafilatura")
+
+
+def test_readability_with_text_of_its_own_is_not_a_trim() -> None:
+    ours = ARTICLE
+    witness = "\n".join(SENTENCES[:30] + ["A caption only readability kept, far from the rest."])
+    other = witness + "\n" + "\n".join(f"Comment {i} by a reader here." for i in range(30))
+    assert choose_body(ours, "", other) == (ours, "trafilatura")
+
+
+def test_empty_primary_falls_back_to_json_ld_then_readability() -> None:
+    assert choose_body("", ARTICLE, "") == (ARTICLE, "json-ld")
+    assert choose_body("", "", ARTICLE) == (ARTICLE, "readability")
+    assert choose_body("", "Too short.", "Also short.") == ("", None)
+
+
+def test_containment_is_directional() -> None:
+    part = "\n".join(SENTENCES[:5])
+    assert containment(part, ARTICLE) == 1.0
+    assert containment(ARTICLE, part) < 0.2
+    assert containment("", ARTICLE) == 0.0
+
+
+def test_json_ld_text_strips_markup_and_entities() -> None:
+    raw = "<p>First &amp; second paragraph.</p><p>Third&nbsp;one.</p>"
+    assert json_ld_text(raw) == "First & second paragraph.\nThird one."
+    assert json_ld_text(None) == ""
+    assert json_ld_text(42) == ""
+
+
+def _page(visible: str, json_ld: dict | None) -> str:
+    script = (
+        f'<script type="application/ld+json">{json.dumps(json_ld)}</script>' if json_ld else ""
+    )
+    return (
+        f"<html><head><title>Harbour</title>{script}</head><body>"
+        f"<article><h1>Harbour project approved</h1>{visible}</article></body></html>"
+    )
+
+
+def test_page_whose_visible_body_is_cut_gets_the_json_ld_body() -> None:
+    visible = "".join(f"<p>{s}</p>" for s in SENTENCES[:6])
+    ld = {"@type": "NewsArticle", "headline": "Harbour project approved", "articleBody": ARTICLE}
+    result = extract_article(_page(visible, ld), "https://news.example/harbour")
+    assert result.body_source == "json-ld"
+    assert SENTENCES[-1] in result.text
+    without = extract_article(_page(visible, None), "https://news.example/harbour")
+    assert without.body_source == "trafilatura"
+    assert SENTENCES[-1] not in without.text
