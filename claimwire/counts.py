@@ -50,6 +50,7 @@ class RunCounts:
     near_duplicates: int = 0
     stories_new: int = 0
     claims_clustered: int = 0
+    speakers_changed: int = 0
     search_index_skipped: int = 0
 
     def add(self, other: RunCounts | Mapping[str, Any]) -> RunCounts:

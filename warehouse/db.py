@@ -125,6 +125,23 @@ def _dedup_migration(con: duckdb.DuckDBPyConnection) -> None:
     views.create_views(con)
 
 
+def _add_columns(table: Table, *names: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """Columns added to a table after it first shipped (a new warehouse gets them
+    from its CREATE TABLE already)."""
+
+    def apply(con: duckdb.DuckDBPyConnection) -> None:
+        for name in names:
+            kind = table.c[name].type.compile(dialect=Dialect())
+            con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {name} {kind}")
+
+    return apply
+
+
+def _speakers_migration(con: duckdb.DuckDBPyConnection) -> None:
+    _add_columns(schema.claims, "speaker_id", "speaker_aliases", "date_note")(con)
+    _create(schema.speakers, schema.speaker_keys)(con)
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -143,6 +160,12 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ),
     ("2026-11-23-02-dedup", _dedup_migration),
     ("2026-11-23-03-derive-queue", _create(schema.derive_queue)),
+    (
+        "2026-12-05-01-article-metadata",
+        _add_columns(schema.articles, "authors", "published_precision", "language_markup",
+                     "language_detected", "body_source", "extract_error", "claims_skipped"),
+    ),
+    ("2026-12-05-02-speakers", _speakers_migration),
 ]
 
 

@@ -33,8 +33,12 @@ def find_claims(
     where = ["a.duplicate_of IS NULL"]
     params: list[Any] = []
     if wanted.speaker:
-        where.append("(c.speaker ILIKE ? OR c.speaker_canonical ILIKE ?)")
-        params += [f"%{wanted.speaker}%"] * 2
+        # Any spelling of the speaker's identity finds all of its claims.
+        where.append(
+            "(c.speaker ILIKE ? OR c.speaker_canonical ILIKE ? OR c.speaker_id IN ("
+            "SELECT speaker_id FROM speakers WHERE canonical ILIKE ? "
+            "OR len(list_filter(aliases, x -> x ILIKE ?)) > 0))")
+        params += [f"%{wanted.speaker}%"] * 4
     if wanted.stance:
         where.append("c.stance = ?")
         params.append(wanted.stance)

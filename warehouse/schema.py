@@ -8,6 +8,7 @@ hashes, deterministic ids) are primary keys so every load is idempotent.
 from __future__ import annotations
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     Column,
@@ -127,6 +128,14 @@ articles = Table(
     Column("duplicate_of", String),
     Column("story_id", String),
     Column("extractor_version", String),
+    # migration 2026-12-05-01-article-metadata
+    Column("authors", ARRAY(String), doc="people (and credited agencies), page order"),
+    Column("published_precision", String, doc="day, minute or second"),
+    Column("language_markup", String, doc="ISO 639-1 code the page declares"),
+    Column("language_detected", String, doc="ISO 639-1 code detected in the text"),
+    Column("body_source", String, doc="trafilatura, json-ld or readability"),
+    Column("extract_error", String, doc="why there is no text; metadata kept"),
+    Column("claims_skipped", String, doc="why the claim stage did not run, e.g. language:de"),
 )
 
 article_urls = Table(
@@ -160,6 +169,10 @@ claims = Table(
     Column("char_end", Integer),
     Column("extractor_version", String),
     Column("claim_cluster_id", String),
+    # migration 2026-12-05-02-speakers
+    Column("speaker_id", String, doc="the speaker's identity across the warehouse"),
+    Column("speaker_aliases", ARRAY(String), doc="other names the article uses"),
+    Column("date_note", String, doc="how claimed_on was found, or why there is none"),
 )
 
 claim_mentions = Table(
@@ -262,4 +275,27 @@ claim_terms = Table(
     Column("claim_id", String, nullable=False),
     Column("term", String, nullable=False),
     PrimaryKeyConstraint("claim_id", "term"),
+)
+
+
+# --- one speaker, one identity (migration 2026-12-05-02-speakers) ---
+
+speakers = Table(
+    "speakers",
+    metadata,
+    Column("speaker_id", String, primary_key=True),
+    Column("canonical", String, nullable=False),
+    Column("type", String, nullable=False, doc="person, organization, country, anonymous"),
+    Column("aliases", ARRAY(String)),
+    _ts("updated_at"),
+)
+
+speaker_keys = Table(
+    "speaker_keys",
+    metadata,
+    # Normalised name keys (folded surnames, acronyms, ...) a new mention is
+    # looked up by; see `transform.claims.identity`.
+    Column("key", String, nullable=False),
+    Column("speaker_id", String, nullable=False),
+    PrimaryKeyConstraint("key", "speaker_id"),
 )

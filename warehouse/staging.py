@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Double, Integer, Table
+from sqlalchemy import ARRAY, BigInteger, Boolean, Date, DateTime, Double, Integer, Table
 
 from claimwire.files import atomic_write
 
@@ -35,6 +35,8 @@ MANIFEST = "manifest.json"
 
 def arrow_type(column: Any) -> pa.DataType:
     kind = column.type
+    if isinstance(kind, ARRAY):
+        return pa.list_(pa.string())
     if isinstance(kind, Boolean):
         return pa.bool_()
     if isinstance(kind, BigInteger):

@@ -29,6 +29,7 @@ from claimwire.failpoints import failpoint
 from claimwire.transform.derive import minhash, search
 from claimwire.transform.derive.clusters import assign_claim_clusters
 from claimwire.transform.derive.near_duplicates import NearDupSettings, mark_near_duplicates
+from claimwire.transform.derive.speakers import assign_speakers
 from claimwire.transform.derive.stories import assign_stories
 from claimwire.warehouse import views
 from claimwire.warehouse.idsets import id_table
@@ -117,6 +118,8 @@ def _work_off(
                 counts.stories_new += assign_stories(con, ids)
             with _timed(times, "clusters"):
                 counts.claims_clustered += assign_claim_clusters(con, ids)
+            with _timed(times, "speakers"):
+                counts.speakers_changed += assign_speakers(con, ids)
             with id_table(con, "derived_ids", ids) as name:
                 con.execute(f"DELETE FROM derive_queue WHERE article_id IN (SELECT id FROM {name})")
             if last:
