@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from claimwire import __version__
 from claimwire.config import Config, ConfigError, load_config
-from claimwire.errors import NoFeedsError, UsageError, WarehouseError
+from claimwire.errors import DeriveError, NoFeedsError, UsageError, WarehouseError
 from claimwire.output import FORMATS, format_rows
 
 if TYPE_CHECKING:  # heavy imports wait for the commands that need them
@@ -64,6 +64,9 @@ def _print_summary(summary: RunSummary) -> None:
         f" re-processed {g('articles_replaced')})",
         f"  claims loaded     {g('claims_loaded')}",
     ]
+    if g("derive_failed"):
+        lines.append(f"  derive failed     {g('derive_failed')} article(s), kept queued "
+                     "(see `claimwire status`; `claimwire derive --retry` after a fix)")
     print("\n".join(lines))
 
 
@@ -131,19 +134,23 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from claimwire.warehouse.queries import feed_status, last_runs, table_counts
+    from claimwire.warehouse.queries import derive_failures, feed_status, last_runs, table_counts
 
     config = _config(args)
     with _reading(config) as con:
         counts = table_counts(con)
         feeds = feed_status(con)
         runs = last_runs(con)
+        failures = derive_failures(con)
     print(f"warehouse {config.warehouse_path}")
     print("  " + ", ".join(f"{name} {n}" for name, n in counts.items()))
     print("\nfeeds")
     print(format_rows(*feeds, max_width=50))
     print("\nlast runs")
     print(format_rows(*runs, max_width=40))
+    if failures[1]:
+        print("\narticles whose derive failed (`claimwire derive --retry` retries those set aside)")
+        print(format_rows(*failures, max_width=60))
     return 0
 
 
@@ -151,7 +158,11 @@ def cmd_derive(args: argparse.Namespace) -> int:
     from claimwire.pipeline import derive_reporting
 
     config = _config(args)
-    counts = derive_reporting(config, (lambda message: None) if args.quiet else _say)
+    counts = derive_reporting(config, (lambda message: None) if args.quiet else _say,
+                              retry=args.retry)
+    if counts.derive_failed:
+        print(f"{counts.derive_failed} article(s) failed to derive and stay queued "
+              "(`claimwire status` shows why)")
     if not counts.articles_derived:
         print("nothing to derive: every loaded article is up to date")
         return 0
@@ -303,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
             "finish near duplicates, stories, claim clusters and the search index for loaded "
             "articles still queued (ingest and backfill do this themselves)")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--retry", action="store_true",
+                   help="also retry the articles set aside after failing several passes")
 
     feeds = sub.add_parser("feeds", help="manage the feed list")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
@@ -346,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, FeedListError, NoFeedsError) as exc:
         print(f"claimwire: error: {exc}", file=sys.stderr)
         return 2
-    except WarehouseError as exc:
+    except (WarehouseError, DeriveError) as exc:
         print(f"claimwire: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

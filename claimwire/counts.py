@@ -52,6 +52,7 @@ class RunCounts:
     claims_clustered: int = 0
     speakers_changed: int = 0
     search_index_skipped: int = 0
+    derive_failed: int = 0
 
     def add(self, other: RunCounts | Mapping[str, Any]) -> RunCounts:
         """Add `other`'s counts to these (in place); returns self."""

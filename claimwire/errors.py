@@ -13,3 +13,7 @@ class NoFeedsError(RuntimeError):
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be used; the message says why in one line."""
+
+
+class DeriveError(RuntimeError):
+    """The derive step failed for a reason no article causes; the message is its cause."""

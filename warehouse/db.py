@@ -142,6 +142,14 @@ def _speakers_migration(con: duckdb.DuckDBPyConnection) -> None:
     _create(schema.speakers, schema.speaker_keys)(con)
 
 
+def _incremental_derive_migration(con: duckdb.DuckDBPyConnection) -> None:
+    _add_columns(schema.derive_queue, "attempts", "last_error", "set_aside_at")(con)
+    _create(schema.article_terms_df, schema.claim_terms_df)(con)
+    for terms in ("article_terms", "claim_terms"):
+        con.execute(f"INSERT OR REPLACE INTO {terms}_df SELECT term, count(*) FROM {terms} "
+                    "GROUP BY term")
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -166,6 +174,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
                      "language_detected", "body_source", "extract_error", "claims_skipped"),
     ),
     ("2026-12-05-02-speakers", _speakers_migration),
+    ("2026-12-05-03-incremental-derive", _incremental_derive_migration),
 ]
 
 

@@ -68,7 +68,7 @@ def find_claims(
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     names = [
         "feeds", "feed_items", "fetches", "documents", "articles", "article_urls", "claims",
-        "claim_mentions", "runs", "derive_queue",
+        "claim_mentions", "speakers", "runs", "derive_queue",
     ]
     counts = {}
     for name in names:
@@ -77,6 +77,20 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         except duckdb.Error:
             counts[name] = 0
     return counts
+
+
+def derive_failures(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Queued articles whose derive failed, with the cause and whether they are set aside."""
+    cursor = con.execute(
+        """
+        SELECT q.article_id, a.url, q.attempts, q.set_aside_at IS NOT NULL AS set_aside,
+               q.last_error
+        FROM derive_queue q LEFT JOIN articles a USING (article_id)
+        WHERE q.attempts > 0 ORDER BY q.set_aside_at DESC NULLS LAST, q.attempts DESC
+        LIMIT 20
+        """
+    )
+    return [d[0] for d in cursor.description], cursor.fetchall()
 
 
 def feed_status(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -104,8 +118,9 @@ def last_runs(con: duckdb.DuckDBPyConnection, limit: int = 5) -> tuple[list[str]
 
 
 def derive_queue_size(con: duckdb.DuckDBPyConnection) -> int:
-    """Loaded articles not yet through the derive step."""
-    return con.execute("SELECT count(*) FROM derive_queue").fetchone()[0]
+    """Loaded articles waiting for the derive step (not those set aside)."""
+    return con.execute(
+        "SELECT count(*) FROM derive_queue WHERE set_aside_at IS NULL").fetchone()[0]
 
 
 def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -267,6 +267,10 @@ derive_queue = Table(
     Column("minhash", LargeBinary, doc="signature from the transform workers, if any"),
     Column("minhash_shingle_size", Integer),
     _ts("queued_at"),
+    # migration 2026-12-05-03-incremental-derive
+    Column("attempts", Integer, doc="derive passes that failed on this article"),
+    Column("last_error", String),
+    _ts("set_aside_at", doc="failed too often; retried by `claimwire derive --retry`"),
 )
 
 claim_terms = Table(
@@ -276,6 +280,21 @@ claim_terms = Table(
     Column("term", String, nullable=False),
     PrimaryKeyConstraint("claim_id", "term"),
 )
+
+
+def _document_frequencies(terms: Table) -> Table:
+    # How many rows of `terms` hold each term, kept in step by the derive step
+    # so that telling a rare term from a common one never scans the whole table.
+    return Table(
+        f"{terms.name}_df",
+        metadata,
+        Column("term", String, primary_key=True),
+        Column("n", Integer, nullable=False),
+    )
+
+
+article_terms_df = _document_frequencies(article_terms)
+claim_terms_df = _document_frequencies(claim_terms)
 
 
 # --- one speaker, one identity (migration 2026-12-05-02-speakers) ---

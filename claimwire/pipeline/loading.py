@@ -76,22 +76,28 @@ def load_staged(
     return counts
 
 
-def derive_staged(config: Config, on_chunk: DeriveProgress | None = None) -> RunCounts:
-    """Near duplicates, stories, claim clusters and the search index for every
-    loaded article still queued (see `transform.derive`)."""
+def derive_staged(
+    config: Config, on_chunk: DeriveProgress | None = None, *, retry: bool = False
+) -> RunCounts:
+    """Near duplicates, stories, claim clusters, speakers and the search index
+    for every loaded article still queued (see `transform.derive`); with
+    `retry`, those set aside after failing too often as well."""
     from claimwire.transform.derive.runner import derive_pending
 
     with open_warehouse(config.warehouse_path) as con:
-        return derive_pending(con, config.dedup, on_chunk=on_chunk)
+        return derive_pending(con, config.dedup, on_chunk=on_chunk, retry=retry)
 
 
-def derive_reporting(config: Config, say: Callable[[str], None]) -> RunCounts:
+def derive_reporting(
+    config: Config, say: Callable[[str], None], *, retry: bool = False
+) -> RunCounts:
     """`derive_staged`, telling `say` how far it got after each chunk."""
 
     def on_chunk(done: int, total: int) -> None:
-        say(f"[derive {done}/{total} articles] near duplicates, stories, clusters, search index")
+        say(f"[derive {done}/{total} articles] near duplicates, stories, clusters, speakers, "
+            "search index")
 
-    return derive_staged(config, on_chunk)
+    return derive_staged(config, on_chunk, retry=retry)
 
 
 def batch_counts(batch_dirs: Iterable[str]) -> RunCounts:

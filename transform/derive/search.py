@@ -78,6 +78,16 @@ def index_exists(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
+def index_articles(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> bool:
+    """Bring the index up to date for these articles; False when search is not
+    available here (the extension is missing): loads go on without it."""
+    try:
+        rebuild_index(con)
+    except SearchUnavailable:
+        return False
+    return True
+
+
 def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the BM25 index over articles(title, text)."""
     load_extension(con)
