@@ -70,10 +70,19 @@ class StreamError(Exception):
     mistaken for bad data.
     """
 
-    def __init__(self, error: str, url: str) -> None:
+    def __init__(self, error: str, url: str, status: int | None = None) -> None:
         super().__init__(f"{url}: {error}")
         self.error = error
         self.url = url
+        self.status = status  # the HTTP status that ended it, if one did
+
+
+class _StatusFailure(_Failure):
+    """A refusal by HTTP status, which the caller may want to record."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"http_status: {status}")
+        self.status = status
 
 
 @contextmanager
@@ -161,6 +170,7 @@ class BodyStream(io.RawIOBase):
             response, final = _open_response(self._client, self._start, self._headers)
             self._take(response, final)
         except _Failure as failure:
+            self.status = getattr(failure, "status", self.status)
             self._fail(failure.error)
 
     def _take(self, response: httpcore.Response, final: httpx.URL) -> None:
@@ -232,7 +242,7 @@ class BodyStream(io.RawIOBase):
         self.error = error
         self._done = True
         self._release()
-        raise StreamError(error, self.url)
+        raise StreamError(error, self.url, self.status)
 
     def _release(self) -> None:
         response, self._response, self._chunks = self._response, None, None
@@ -280,7 +290,7 @@ def _open_response(
             continue
         if not 200 <= status < 300:
             response.close()
-            raise _Failure(f"http_status: {status}")
+            raise _StatusFailure(status)
         return response, current
 
 

@@ -310,3 +310,51 @@ def test_killed_inside_a_warc_then_rerun_equals_an_uninterrupted_run(site, tmp_p
     assert "done in an earlier, interrupted run" in again.stderr
     assert warc_requests(site, since) == ["20241031060000", "20241101080000", "20241103000000"]
     assert snapshot(db) == reference
+
+
+# ------------------------------------------------------------------ failures
+
+
+def test_a_listed_file_the_server_lacks_is_recorded_and_skipped(tmp_path, capsys):
+    files = cc_news_site()
+    routes = routes_for(files)
+    missing = "/crawl-data/CC-NEWS/2024/10/CC-NEWS-20241031060000-00102.warc.gz"
+    routes[missing] = Reply(status=404, body=b"gone")
+    db = tmp_path / "cc.duckdb"
+    cfg = write_config(tmp_path / "c.toml", db=db, feeds=[])
+    with serve(routes) as base:
+        assert main(args_for(cfg, base)) == 0
+    err = capsys.readouterr().err
+    assert "file 2/4 done: FAILED: http_status: 404" in err
+    assert loaded(db) == EXPECTED - {"https://daily.test/a/daily-1",
+                                     "https://news.daily.test/a/undated"}
+    assert rows(db, "SELECT status, error FROM fetches WHERE url LIKE '%00102.warc.gz'") == [
+        (404, "http_status: 404")]
+    assert rows(db, "SELECT errors FROM runs") == [(1,)]
+
+
+def test_a_transfer_broken_mid_file_stops_the_run_and_a_rerun_resumes_there(tmp_path, capsys):
+    files = cc_news_site()
+    routes = routes_for(files)
+    path = "crawl-data/CC-NEWS/2024/10/CC-NEWS-20241031060000-00102.warc.gz"
+    data = files[path]
+    # First a transfer that promises every byte and hangs up halfway; then the whole file.
+    routes["/" + path] = [
+        Reply(body=iter([data[: len(data) // 2]]), close=True,
+              headers={"Content-Length": str(len(data))}),
+        Reply(body=data),
+    ]
+    db = tmp_path / "cc.duckdb"
+    cfg = write_config(tmp_path / "c.toml", db=db, feeds=[])  # retries = 0: no Range resume
+    with serve(routes) as base:
+        assert main(args_for(cfg, base)) == 1
+        err = capsys.readouterr().err
+        assert "CC-NEWS file " + path in err and "read_error" in err
+        assert "run the same backfill again to resume at this file" in err
+        assert warc_requests(base) == ["20241030220000", "20241031060000"]
+        assert main(args_for(cfg, base)) == 0
+        err = capsys.readouterr().err
+        assert "done in an earlier, interrupted run" in err
+        assert warc_requests(base) == ["20241030220000", "20241031060000", "20241031060000",
+                                       "20241101080000", "20241103000000"]
+    assert loaded(db) == EXPECTED

@@ -212,7 +212,7 @@ class CCNewsWarc:
                 raise SourceUnavailable(
                     f"CC-NEWS file {self.path}: {exc.error} (after {stats.records} records); "
                     "run the same backfill again to resume at this file") from None
-            fetch.error = exc.error
+            fetch.error, fetch.status = exc.error, exc.status or fetch.status
         fetch.bytes = meter.bytes_read
         fetch.elapsed_s = (datetime.now(UTC) - started).total_seconds()
         into.documents += documents
