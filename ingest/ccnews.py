@@ -154,7 +154,7 @@ class CCNewsListing:
 
     def describe(self) -> str:
         months = ", ".join(f"{y:04d}-{m:02d}" for y, m in self.months) or "none"
-        line = (f"{len(self.files)} of {self.listed} WARC file(s) listed in "
+        line = (f"{len(self.files):,} of {self.listed:,} WARC file(s) listed in "
                 f"{len(self.months)} month(s) ({months}) can hold pages of the range")
         if self.missing:
             line += "; not published: " + ", ".join(f"{y:04d}-{m:02d}" for y, m in self.missing)

@@ -11,7 +11,8 @@ example-news.com and daily.test) makes of them:
     F2 2024-10-30 22:00       yes: open when it began      edge-start (published 00:00:00)
     F3 2024-10-31 06:00       yes                          daily-1, undated (WARC-Date)
     F4 2024-11-01 08:00       yes, cut off at the end      nov-1, late (23:59:59)
-    F5 2024-11-03 00:00       yes: in the margin           margin (published Nov 1)
+    F5 2024-11-03 00:00       yes: in the margin           margin (published Nov 1), daily-1
+                                                           again (a recrawl: no new rows)
     F6 2024-11-06 00:00       no: after the margin         -
 """
 
@@ -130,6 +131,9 @@ def cc_news_site() -> dict[str, bytes]:
         .cut_in_last_record())
     add("20241103000000", 104, Crawl("f5")
         .page("https://daily.test/a/margin", "2024-11-01T22:00:00Z", "2024-11-03T01:00:00Z")
+        # crawled again: one document, one article
+        .page("https://daily.test/a/daily-1", "2024-10-31T10:00:00+02:00",
+              "2024-11-03T01:30:00Z")
         .page("https://example-news.com/a/next-day", "2024-11-02T00:00:00Z",
               "2024-11-03T02:00:00Z"))
     add("20241106000000", 105, Crawl("f6").page(
