@@ -53,7 +53,12 @@ class CCNewsUnavailable(SourceUnavailable):
 
 
 def is_transient(error: str) -> bool:
-    """Would the same request likely succeed later? (A `FetchResult.error` string.)"""
+    """Would the same request likely succeed later? (A `FetchResult.error` string.)
+
+    Not a file that outlasted its whole time budget: it would again.
+    """
+    if error.startswith("timeout: total"):
+        return False
     if error.startswith(("read_error", "timeout", "connect_error", "network_error")):
         return True
     status = error.removeprefix("http_status: ")

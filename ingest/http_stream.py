@@ -192,7 +192,8 @@ class BodyStream(io.RawIOBase):
         self._response, self._chunks = response, response.iter_stream()
 
     def _next_piece(self) -> bytes:
-        assert self._chunks is not None and self._decoder is not None
+        if self._chunks is None or self._decoder is None:
+            raise ValueError("read from a closed stream")
         try:
             try:
                 chunk = next(self._chunks)

@@ -189,11 +189,12 @@ def test_listing_from_a_server(tmp_path: Path) -> None:
 
 
 def test_transient_errors() -> None:
-    for error in ("read_error: RemoteProtocolError: x", "timeout: total", "connect_error: x",
+    for error in ("read_error: RemoteProtocolError: x", "timeout: read", "connect_error: x",
                   "http_status: 503", "http_status: 429", "network_error: OSError: x"):
         assert is_transient(error), error
+    # A file over its size or time cap would be again: recorded as failed, not retried.
     for error in ("http_status: 404", "http_status: 403", "blocked_address: x",
-                  "too_large: body over 5 bytes", "bad_url: x"):
+                  "too_large: body over 5 bytes", "bad_url: x", "timeout: total"):
         assert not is_transient(error), error
 
 

@@ -62,10 +62,12 @@ class FileMeter:
                 text += f", {_duration(rest)} for all"
         return text
 
-    def finish(self, detail: str) -> str:
-        """Record the file as done; the closing line."""
+    def finish(self, detail: str, *, timed: bool = True) -> str:
+        """Record the file as done (its time in the average unless not `timed`: a
+        file that failed at once says nothing about the next); the closing line."""
         seconds = self.elapsed
-        self.run.durations.append(seconds)
+        if timed:
+            self.run.durations.append(seconds)
         text = (f"file {self.position}/{self.run.total} done: {detail}; "
                 f"{_mb(self.bytes_read)} in {_duration(seconds)} ({self._rate()})")
         after = self.run.total - self.position

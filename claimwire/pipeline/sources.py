@@ -221,7 +221,7 @@ class CCNewsWarc:
         into.counts.warc_damaged += stats.damaged
         into.counts.warc_failed += int(fetch.error is not None)
         if fetch.error is not None:
-            return meter.finish(f"FAILED: {fetch.error}")
+            return meter.finish(f"FAILED: {fetch.error}", timed=False)
         return meter.finish(
             f"{_kept(stats)}; skipped {stats.unwanted:,} of other domains, "
             f"{stats.not_html:,} not HTML, {stats.out_of_window:,} out of range, "
