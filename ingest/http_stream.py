@@ -124,6 +124,7 @@ class BodyStream(io.RawIOBase):
     ) -> None:
         super().__init__()
         self.url = str(url)
+        self.name = url.path.rsplit("/", 1)[-1] or self.url  # for readers' messages
         self.final_url = str(url)
         self.status: int | None = None
         self.headers: dict[str, str] = {}

@@ -64,7 +64,7 @@ def test_backfill_loads_exactly_the_range_of_the_chosen_domains(site, tmp_path, 
     assert ("skipped 1 of other domains, 2 not HTML, 1 out of range, 1 not 200, "
             "2 not responses, 0 too large, 0 damaged") in f3
     f4 = next(line for line in err.splitlines() if "file 3/4 done" in line)
-    assert "2 page(s) kept" in f4 and "1 damaged" in f4
+    assert "2 page(s) kept" in f4 and "1 damaged (" in f4 and "truncated" in f4
     assert "ETA" in f3 and "MB/s" in f3
     assert "[4/4] cc-news[" in err
     assert ":2024/11/CC-NEWS-20241103000000-00104.warc.gz: staged" in err

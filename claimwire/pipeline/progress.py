@@ -95,6 +95,7 @@ class _Metered(io.RawIOBase):
                  every: float) -> None:
         super().__init__()
         self._raw = raw
+        self.name = getattr(raw, "name", None)
         self._meter = meter
         self._on_tick = on_tick
         self._every = every

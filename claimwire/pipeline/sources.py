@@ -226,7 +226,14 @@ class CCNewsWarc:
             f"{_kept(stats)}; skipped {stats.unwanted:,} of other domains, "
             f"{stats.not_html:,} not HTML, {stats.out_of_window:,} out of range, "
             f"{stats.bad_status:,} not 200, {stats.not_response:,} not responses, "
-            f"{stats.too_large:,} too large, {stats.damaged:,} damaged")
+            f"{stats.too_large:,} too large, {stats.damaged:,} damaged"
+            + (f" ({_short(stats.errors[0])})" if stats.errors else ""))
+
+
+def _short(text: str, limit: int = 160) -> str:
+    # Damage reports quote the bytes they choked on; a progress line needs the gist.
+    text = text.encode("ascii", "backslashreplace").decode()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _kept(stats: WarcStats) -> str:
