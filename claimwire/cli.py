@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from claimwire import __version__
 from claimwire.config import Config, ConfigError, load_config
-from claimwire.errors import DeriveError, NoFeedsError, UsageError, WarehouseError
+from claimwire.errors import (
+    DeriveError,
+    NoFeedsError,
+    SourceUnavailable,
+    UsageError,
+    WarehouseError,
+)
 from claimwire.output import FORMATS, format_rows
 
 if TYPE_CHECKING:  # heavy imports wait for the commands that need them
@@ -90,14 +96,21 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     for path in args.warc or []:
         if not Path(path).exists():
             raise UsageError(f"--warc: not found: {path}")
+    if (args.domain or args.cc_base) and not args.cc_news:
+        raise UsageError("--domain and --cc-base go with --cc-news")
     feeds = list(args.feed or [])
-    if not feeds and not (args.sitemap or args.warc or args.replay):
+    if not feeds and not (args.sitemap or args.warc or args.replay or args.cc_news):
         feeds = [s.feed_url for s in feed_states(config) if not s.disabled]
         if not feeds:
             raise UsageError("nothing to backfill from: no feeds configured; give --feed, "
-                             "--sitemap, --warc or --replay")
+                             "--sitemap, --warc, --cc-news or --replay")
     sources = backfill_sources(feeds=feeds, sitemaps=args.sitemap or (), warcs=args.warc or ())
     _say(f"backfill of items published {args.date_from} .. {args.date_to} (inclusive, UTC)")
+    if args.cc_news:
+        from claimwire.pipeline.ccnews import cc_news_options, cc_news_sources
+
+        options = cc_news_options(config, args.domain or (), args.cc_base)
+        sources += cc_news_sources(config, window, options, say=None if args.quiet else _say)
     summary = run_backfill(config, window, sources, report=None if args.quiet else _say)
     _print_summary(summary)
     return 0
@@ -296,6 +309,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a sitemap or sitemap index (repeatable)")
     p.add_argument("--warc", action="append", metavar="PATH",
                    help="a WARC/WARC.gz file or a directory of them (repeatable)")
+    p.add_argument("--cc-news", action="store_true",
+                   help="Common Crawl's news archive: stream the CC-NEWS WARC files crawled "
+                        "from the range's start to [backfill] cc_margin_days (default 3) "
+                        "after its end, keep the pages of --domain (default: [backfill] "
+                        "domains, else the configured feeds' domains); one resumable unit "
+                        "per WARC file")
+    p.add_argument("--domain", action="append", metavar="DOMAIN",
+                   help="with --cc-news: keep pages of this site and its subdomains "
+                        "(repeatable)")
+    p.add_argument("--cc-base", metavar="URL",
+                   help="with --cc-news: where CC-NEWS is served, e.g. a mirror (default: "
+                        "[backfill] cc_base, https://data.commoncrawl.org/)")
     p.add_argument("--replay", action="store_true",
                    help="re-run extraction, dedup and claims over the raw archive for the range")
     p.add_argument("--quiet", action="store_true")
@@ -359,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, FeedListError, NoFeedsError) as exc:
         print(f"claimwire: error: {exc}", file=sys.stderr)
         return 2
-    except (WarehouseError, DeriveError) as exc:
+    except (WarehouseError, DeriveError, SourceUnavailable) as exc:
         print(f"claimwire: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

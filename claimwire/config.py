@@ -92,6 +92,24 @@ class AirflowSettings:
 
 
 @dataclass(frozen=True)
+class BackfillSettings:
+    """Backfills from Common Crawl's news archive (CC-NEWS); see ingest/ccnews.py."""
+
+    # Airflow backfill runs also acquire their interval from CC-NEWS (the CLI
+    # asks with --cc-news).
+    cc_news: bool = False
+    # Publishers to keep (each with its subdomains); () = the configured feeds' domains.
+    domains: tuple[str, ...] = ()
+    cc_base: str = "https://data.commoncrawl.org/"
+    # Pages are captured after publication: WARC files begun up to this long
+    # after the range are read too.
+    cc_margin_days: float = 3.0
+    # One WARC file is ~1 GB: its own caps, far above a page's.
+    cc_max_bytes: int = 2 * 1024 * 1024 * 1024
+    cc_total_timeout: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Config:
     warehouse_path: Path = Path(DEFAULT_WAREHOUSE)
     archive_dir: Path | None = None
@@ -102,6 +120,7 @@ class Config:
     claims: ClaimSettings = field(default_factory=ClaimSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     airflow: AirflowSettings = field(default_factory=AirflowSettings)
+    backfill: BackfillSettings = field(default_factory=BackfillSettings)
     feeds: tuple[FeedConfig, ...] = ()
     source: Path | None = None
 
@@ -168,6 +187,18 @@ def _feeds(raw: dict[str, Any], path: Path | None) -> tuple[FeedConfig, ...]:
     return tuple(feeds)
 
 
+def _backfill(raw: dict[str, Any], path: Path | None) -> BackfillSettings:
+    settings: BackfillSettings = _section(raw, "backfill", BackfillSettings, path)
+    if not settings.cc_base.startswith(("http://", "https://")):
+        raise ConfigError(f"{path}: [backfill] cc_base must be an http(s) URL")
+    if settings.cc_margin_days < 0 or settings.cc_max_bytes <= 0 or settings.cc_total_timeout <= 0:
+        raise ConfigError(f"{path}: [backfill] cc_margin_days must be >= 0, cc_max_bytes and "
+                          "cc_total_timeout > 0")
+    if isinstance(settings.domains, str):
+        raise ConfigError(f"{path}: [backfill] domains must be a list")
+    return settings
+
+
 def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
     if explicit:
         return Path(explicit)
@@ -225,6 +256,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         claims=_section(raw, "claims", ClaimSettings, path),
         dedup=_section(raw, "dedup", DedupSettings, path),
         airflow=_section(raw, "airflow", AirflowSettings, path),
+        backfill=_backfill(raw, path),
         feeds=_feeds(raw, path),
         source=path,
     )

@@ -28,6 +28,7 @@ class RunCounts:
     sitemap_documents: int = 0
     warc_records: int = 0
     warc_damaged: int = 0
+    warc_failed: int = 0  # WARC files a server would not give (CC-NEWS)
     # transform
     documents_transformed: int = 0
     articles_extracted: int = 0
@@ -85,4 +86,4 @@ class RunCounts:
 
     @property
     def errors(self) -> int:
-        return self.feeds_failed + self.pages_failed + self.documents_failed
+        return self.feeds_failed + self.pages_failed + self.documents_failed + self.warc_failed

@@ -19,11 +19,11 @@ import io
 import logging
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -74,6 +74,7 @@ class WarcStats:
     not_response: int = 0  # request, metadata, warcinfo, revisit... records
     bad_status: int = 0  # responses other than HTTP 200
     not_html: int = 0
+    unwanted: int = 0  # responses whose URL the caller did not want (another site)
     too_large: int = 0
     out_of_window: int = 0
     damaged: int = 0  # records (or the rest of a file) that could not be read
@@ -104,17 +105,26 @@ def _is_warc_name(name: str) -> bool:
 
 
 def read_warc_pages(
-    paths: Iterable[Path | str],
+    paths: Iterable[Path | str | BinaryIO],
     window: Window,
     *,
     stats: WarcStats | None = None,
+    want: Callable[[str], bool] | None = None,
 ) -> Iterator[WarcPage]:
     """HTML pages from the WARC / WARC.gz files (or directories of them) dated in `window`.
 
-    Pass a `WarcStats` to learn what was skipped.
+    An open binary stream may stand in for a path (a WARC read off the
+    network); it is read once, forward only, and left open. `want(url)`, when
+    given, picks the responses to read by their target URL before their body
+    is looked at. Pass a `WarcStats` to learn what was skipped.
     """
     stats = stats if stats is not None else WarcStats()
-    for path in warc_files(paths):
+    items = list(paths)
+    for stream in (p for p in items if not isinstance(p, Path | str)):
+        stats.files += 1
+        name = getattr(stream, "name", None) or "<stream>"
+        yield from _pages_of_file(stream, name, window, stats, want)
+    for path in warc_files(p for p in items if isinstance(p, Path | str)):
         try:
             handle = open(path, "rb")  # noqa: SIM115 - held open across yields, closed below
         except OSError as exc:
@@ -122,7 +132,7 @@ def read_warc_pages(
             continue
         stats.files += 1
         with handle:
-            yield from _pages_of_file(handle, path, window, stats)
+            yield from _pages_of_file(handle, path, window, stats, want)
 
 
 class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
@@ -146,7 +156,11 @@ class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
 
 
 def _pages_of_file(
-    handle: io.BufferedReader, path: Path, window: Window, stats: WarcStats
+    handle: BinaryIO | io.BufferedReader,
+    path: Path | str,
+    window: Window,
+    stats: WarcStats,
+    want: Callable[[str], bool] | None = None,
 ) -> Iterator[WarcPage]:
     try:
         iterator = _CheckedIterator(handle)
@@ -166,7 +180,7 @@ def _pages_of_file(
             return
         stats.records += 1
         try:
-            page = _page_of(record, window, stats)
+            page = _page_of(record, window, stats, want)
             if _truncated(record):
                 # warcio ends quietly at a cut-off gzip member or file; the
                 # record's own length is the only sign that bytes are missing.
@@ -182,7 +196,9 @@ def _pages_of_file(
             yield page
 
 
-def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
+def _page_of(
+    record: Any, window: Window, stats: WarcStats, want: Callable[[str], bool] | None = None
+) -> WarcPage | None:
     if record.rec_type != "response":
         stats.not_response += 1
         return None
@@ -195,6 +211,9 @@ def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
     record_date = parse_datetime(record.rec_headers.get_header("WARC-Date"))
     if not url or record_date is None:
         stats.damaged += 1
+        return None
+    if want is not None and not want(url):
+        stats.unwanted += 1
         return None
     declared, params = media_type(http.get_header("Content-Type"))
     if declared and declared not in PAGE_TYPES and declared not in ("application/octet-stream",):
@@ -226,8 +245,10 @@ def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
     )
 
 
-def _ends_cleanly(handle: io.BufferedReader) -> bool:
+def _ends_cleanly(handle: BinaryIO | io.BufferedReader) -> bool:
     """An uncompressed WARC ends with the blank lines closing its last record."""
+    if not handle.seekable():
+        return True  # a stream: its transport reports a cut-off transfer itself
     size = handle.seek(0, os.SEEK_END)
     if size == 0:
         return True

@@ -47,6 +47,8 @@ class Acquired:
     # pages already in hand (a WARC file), archived as they were read
     documents: list[DocumentRow] = field(default_factory=list)
     counts: RunCounts = field(default_factory=RunCounts)
+    # Lines from a unit still at work (a CC-NEWS file takes minutes); `acquire` sets it.
+    say: Callable[[str], None] = field(default=lambda line: None, repr=False)
 
 
 def stage_acquired(
