@@ -150,6 +150,18 @@ def _incremental_derive_migration(con: duckdb.DuckDBPyConnection) -> None:
                     "GROUP BY term")
 
 
+def _search_index_migration(con: duckdb.DuckDBPyConnection) -> None:
+    from claimwire.transform.derive import search
+
+    _create(schema.search_stopwords, schema.search_terms, schema.search_docs,
+            *schema.search_postings, schema.search_stats)(con)
+    # The snapshot index of DuckDB's fts extension is replaced by these tables.
+    con.execute("DROP SCHEMA IF EXISTS fts_main_articles CASCADE")
+    # Without the extension: indexed by `claimwire derive --rebuild-search` later.
+    with contextlib.suppress(search.SearchUnavailable):
+        search.rebuild_index(con)
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -175,6 +187,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ),
     ("2026-12-05-02-speakers", _speakers_migration),
     ("2026-12-05-03-incremental-derive", _incremental_derive_migration),
+    ("2026-12-05-04-search-index", _search_index_migration),
 ]
 
 

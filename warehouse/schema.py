@@ -318,3 +318,47 @@ speaker_keys = Table(
     Column("speaker_id", String, nullable=False),
     PrimaryKeyConstraint("key", "speaker_id"),
 )
+
+
+# --- full-text search index (migration 2026-12-05-04-search-index); see
+# `transform.derive.search`. No keys: ids are given out by `search_stats`.
+
+search_stopwords = Table("search_stopwords", metadata, Column("sw", String, nullable=False))
+
+search_terms = Table(
+    "search_terms",
+    metadata,
+    Column("termid", Integer, nullable=False),
+    Column("term", String, nullable=False),
+    Column("df", Integer, nullable=False, doc="indexed articles holding the term"),
+)
+
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("docid", Integer, nullable=False),
+    Column("article_id", String, nullable=False),
+    Column("len", Integer, nullable=False, doc="tokens of title and text, stopwords out"),
+    Column("is_copy", Boolean, nullable=False),
+)
+
+SEARCH_POSTING_PARTS = 16
+search_postings = [
+    Table(
+        f"search_postings_{part:02d}",
+        metadata,
+        Column("termid", Integer, nullable=False),
+        Column("docid", Integer, nullable=False),
+        Column("tf", Integer, nullable=False),
+    )
+    for part in range(SEARCH_POSTING_PARTS)
+]
+
+search_stats = Table(
+    "search_stats",
+    metadata,
+    Column("num_docs", BigInteger, nullable=False),
+    Column("sum_len", BigInteger, nullable=False),
+    Column("next_docid", Integer, nullable=False),
+    Column("next_termid", Integer, nullable=False),
+)

@@ -24,6 +24,7 @@ from claimwire.pipeline.loading import (
     derive_staged,
     import_feeds,
     load_staged,
+    rebuild_search_index,
     record_run,
 )
 from claimwire.pipeline.planning import (
@@ -56,7 +57,8 @@ __all__ = [
     "ArchivedFeed", "BackfillSource", "CCNewsWarc", "NoFeedsError", "RunSummary", "Sitemap",
     "WarcFile", "Window", "acquire", "backfill_sources", "batch_counts", "derive_reporting",
     "derive_staged", "feed_states", "import_feeds", "load_staged", "new_run_id", "plan_poll",
-    "plan_transform", "poll_shard", "record_run", "remove_plans", "run_backfill", "run_ingest",
+    "plan_transform", "poll_shard", "rebuild_search_index", "record_run", "remove_plans",
+    "run_backfill", "run_ingest",
     "transform_in_workers", "transform_pool", "transform_shard", "transform_shard_size",
     "warm_worker",
 ]

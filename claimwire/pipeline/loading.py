@@ -100,6 +100,23 @@ def derive_reporting(
     return derive_staged(config, on_chunk, retry=retry)
 
 
+def rebuild_search_index(config: Config, say: Callable[[str], None]) -> int:
+    """The whole search index again, from the articles (see `transform.derive.search`)."""
+    from claimwire.errors import UsageError
+    from claimwire.transform.derive import search
+
+    with open_warehouse(config.warehouse_path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            indexed = search.rebuild_index(
+                con, on_chunk=lambda done, total: say(f"[search index {done}/{total} articles]"))
+        except search.SearchUnavailable as exc:
+            con.execute("ROLLBACK")
+            raise UsageError(str(exc)) from exc
+        con.execute("COMMIT")
+    return indexed
+
+
 def batch_counts(batch_dirs: Iterable[str]) -> RunCounts:
     """What the shards that staged these batches counted, added up."""
     total = RunCounts()
