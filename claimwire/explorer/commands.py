@@ -31,10 +31,9 @@ def _loopback(host: str) -> bool:
 
 
 def serve(config: Config, *, host: str, port: int) -> int:
-    _require("starlette", "jinja2", "uvicorn", "vl_convert")
+    _require("starlette", "jinja2", "uvicorn")
     import uvicorn
 
-    from claimwire.explorer import charts
     from claimwire.explorer.app import ExplorerSettings, create_app
 
     path = Path(config.warehouse_path)
@@ -46,7 +45,6 @@ def serve(config: Config, *, host: str, port: int) -> int:
               "read the whole warehouse (there is no login)", file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
-    charts.warm_up()
     app = create_app(ExplorerSettings(warehouse=path, archive_dir=config.raw_archive_dir))
     shown = f"[{host}]" if ":" in host else host
     print(f"claimwire explorer on http://{shown}:{port}/  (warehouse {path}, read-only; "
@@ -57,8 +55,8 @@ def serve(config: Config, *, host: str, port: int) -> int:
 
 
 def chart_timeline(config: Config, *, speaker: str, out: Path, fmt: str | None) -> int:
-    _require("vl_convert")
     from claimwire.explorer import charts, queries
+    from claimwire.explorer.params import Paging
     from claimwire.warehouse.db import reading
 
     fmt = fmt or out.suffix.lstrip(".").lower()
@@ -67,8 +65,8 @@ def chart_timeline(config: Config, *, speaker: str, out: Path, fmt: str | None) 
     with reading(config.warehouse_path) as con:
         who = queries.speaker(con, speaker) or _one_speaker(queries.speakers_named(con, speaker),
                                                             speaker)
-        rows = queries.speaker_chart_claims(con, who["speaker_id"])
-        total = queries.speaker_claim_count(con, who["speaker_id"])
+        found = queries.speaker_claims(con, who["speaker_id"], Paging(size=1))
+        rows, total = found.chart, found.total
         labels = queries.story_labels(con, [r["story_id"] for r in rows])
         urls = dict(con.execute(
             "SELECT article_id, url FROM articles WHERE article_id = ANY(?)",
@@ -80,10 +78,12 @@ def chart_timeline(config: Config, *, speaker: str, out: Path, fmt: str | None) 
                                                            f'{r["content"]}',
                            href=_web_link(urls.get(r["article_id"])))
               for r in rows]
-    spec = charts.timeline_spec(points, row_title="story",
-                                title=f"{who['canonical']}: claims over time")
+    if fmt == "png":
+        _require("vl_convert")
+    title = f"{who['canonical']}: claims over time"
+    svg = charts.timeline_svg(points, row_title="story", title=title)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(charts.render(spec, fmt))
+    out.write_bytes(charts.render(svg, fmt, title))
     drawn = f"{len(rows)} claim(s)" + (f" of {total}" if total > len(rows) else "")
     print(f"wrote {out} ({fmt}): {who['canonical']}, {drawn}")
     return 0

@@ -33,11 +33,12 @@ class WarehouseMissing(RuntimeError):
 
 
 @contextlib.contextmanager
-def reader(path: Path, wait_seconds: float = BUSY_WAIT_SECONDS
+def reader(path: Path, wait_seconds: float | None = None
            ) -> Iterator[duckdb.DuckDBPyConnection]:
     waited_on_lock: list[str] = []
     try:
-        con = connect(path, read_only=True, wait_seconds=wait_seconds,
+        con = connect(path, read_only=True,
+                      wait_seconds=BUSY_WAIT_SECONDS if wait_seconds is None else wait_seconds,
                       on_wait=waited_on_lock.append)
     except WarehouseError as exc:
         # `connect` reports through on_wait only when it met the write lock.

@@ -3,6 +3,16 @@
 Every value reaches DuckDB as a bound parameter; only fixed SQL fragments
 chosen here are ever put together. Copies (near or exact duplicates) keep no
 claims, so claim listings read original articles only, as the views do.
+
+Shaped for a warehouse of 100,000 articles (see bench/explorer.py) read
+through a fresh connection per request, so no cache helps:
+- listings first pick their rows with the few narrow columns that filter and
+  order them, then read the wide columns of that page only, by primary key;
+- words are matched with `contains(lower(...))`, a third of ILIKE's cost;
+- the stance changes and contradictions of one speaker or story are the
+  views' own rules applied to the clusters concerned, not a filter over the
+  views, which would group every claim in the warehouse first (seconds).
+  The tests check both against the views.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ DAY = "coalesce(c.claimed_on, CAST(a.published_at AS DATE))"
 # Enough for any chart a person can read; beyond it the page says how many were left out.
 CHART_LIMIT = 1000
 CONTRADICTION_LIMIT = 100
+# Stance changes are looked for in the propositions a speaker spoke on most recently.
+CHANGE_CLUSTERS = 500
 
 
 @dataclass(frozen=True)
@@ -37,33 +49,69 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[st
     return rows[0] if rows else None
 
 
-def _page(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], paging: Paging) -> Page:
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in text.split()]
+
+
+# --- claims, by id ---
+
+def claims_by_id(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict[str, Any]]:
+    """Claims with their article's outlet, title and story, in the order of `ids`."""
+    if not ids:
+        return []
+    claims = {r["claim_id"]: r for r in _dicts(con.execute(
+        "SELECT claim_id, article_id, coalesce(speaker_canonical, speaker) AS speaker, "
+        "speaker AS wording, speaker_id, stance, claimed_on, cue, content, quote_type, "
+        "claim_cluster_id FROM claims WHERE claim_id = ANY(?)", [ids]))}
+    articles = {r["article_id"]: r for r in _dicts(con.execute(
+        "SELECT article_id, site, title, story_id, CAST(published_at AS DATE) AS published "
+        "FROM articles WHERE article_id = ANY(?)",
+        [sorted({c["article_id"] for c in claims.values()})]))}
+    out = []
+    for claim_id in ids:
+        claim = claims.get(claim_id)
+        if claim is None:
+            continue
+        article = articles.get(claim["article_id"], {})
+        out.append({**claim, "site": article.get("site"), "title": article.get("title"),
+                    "story_id": article.get("story_id"),
+                    "day": claim["claimed_on"] or article.get("published")})
+    return out
+
+
+def _claim_page(con: duckdb.DuckDBPyConnection, where: list[str], params: list[Any],
+                paging: Paging, order: str = "day DESC NULLS LAST, c.claim_id") -> Page:
     # One row more than the page tells whether a next page exists without counting them all.
-    rows = _dicts(con.execute(f"{sql} LIMIT ? OFFSET ?", [*params, paging.size + 1,
-                                                          paging.offset]))
-    return Page(rows[: paging.size], paging, len(rows) > paging.size)
+    ids = [r[0] for r in con.execute(
+        f"SELECT c.claim_id, {DAY} AS day FROM claims c JOIN articles a USING (article_id) "
+        f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, paging.size + 1, paging.offset]).fetchall()]
+    return Page(claims_by_id(con, ids[: paging.size]), paging, len(ids) > paging.size)
 
 
-def like(word: str) -> str:
-    """A substring pattern for ILIKE ... ESCAPE '\\' that matches the word literally."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+# --- search ---
+
+def speaker_ids_named(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """Identities whose canonical name or any alias contains `name` (any case)."""
+    needle = name.lower()
+    return [r[0] for r in con.execute(
+        "SELECT speaker_id FROM speakers WHERE contains(lower(canonical), ?) "
+        "OR len(list_filter(aliases, x -> contains(lower(x), ?))) > 0",
+        [needle, needle]).fetchall()]
 
 
-def _speaker_condition(name: str) -> tuple[str, list[Any]]:
+def _speaker_condition(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, list[Any]]:
     # Any spelling of an identity finds all of its claims (as `claimwire claims` does);
     # the speakers table is small, so it is searched instead of every claim.
-    pattern = like(name)
-    sql = ("(c.speaker_id IN (SELECT speaker_id FROM speakers WHERE canonical ILIKE ? ESCAPE '\\'"
-           " OR len(list_filter(aliases, x -> x ILIKE ? ESCAPE '\\')) > 0)"
-           " OR c.speaker_canonical ILIKE ? ESCAPE '\\')")
-    return sql, [pattern, pattern, pattern]
+    return ("(c.speaker_id = ANY(?) OR contains(lower(c.speaker_canonical), ?))",
+            [speaker_ids_named(con, name), name.lower()])
 
 
-def _claim_filters(p: SearchParams) -> tuple[list[str], list[Any]]:
+def _claim_filters(con: duckdb.DuckDBPyConnection, p: SearchParams
+                   ) -> tuple[list[str], list[Any]]:
     where, params = ["a.duplicate_of IS NULL"], []
     if p.speaker:
-        sql, values = _speaker_condition(p.speaker)
+        sql, values = _speaker_condition(con, p.speaker)
         where.append(sql)
         params += values
     if p.stance:
@@ -86,22 +134,15 @@ def _claim_filters(p: SearchParams) -> tuple[list[str], list[Any]]:
 
 def search_claims(con: duckdb.DuckDBPyConnection, p: SearchParams) -> Page:
     """Claims whose wording contains every word of the query, newest statement first."""
-    where, params = _claim_filters(p)
-    for word in p.q.split():
-        where.append("c.content ILIKE ? ESCAPE '\\'")
-        params.append(like(word))
-    sql = f"""
-        SELECT c.claim_id, c.article_id, coalesce(c.speaker_canonical, c.speaker) AS speaker,
-               c.speaker_id, c.stance, {DAY} AS day, c.cue, c.content,
-               a.site, a.title, a.story_id
-        FROM claims c JOIN articles a USING (article_id)
-        WHERE {' AND '.join(where)}
-        ORDER BY day DESC NULLS LAST, c.claim_id
-    """
-    return _page(con, sql, params, p.paging)
+    where, params = _claim_filters(con, p)
+    for word in _words(p.q):
+        where.append("contains(lower(c.content), ?)")
+        params.append(word)
+    return _claim_page(con, where, params, p.paging)
 
 
-def _article_filters(p: SearchParams) -> tuple[list[str], list[Any]]:
+def _article_filters(con: duckdb.DuckDBPyConnection, p: SearchParams
+                     ) -> tuple[list[str], list[Any]]:
     where, params = ["a.duplicate_of IS NULL"], []
     if p.site:
         where.append("a.site = ?")
@@ -117,32 +158,43 @@ def _article_filters(p: SearchParams) -> tuple[list[str], list[Any]]:
         params.append(p.until)
     if p.speaker or p.stance:
         # An article qualifies through one claim that meets both claim filters.
-        inner, inner_params = ["c.article_id = a.article_id"], []
+        inner, inner_params = [], []
         if p.speaker:
-            sql, values = _speaker_condition(p.speaker)
+            sql, values = _speaker_condition(con, p.speaker)
             inner.append(sql)
             inner_params += values
         if p.stance:
             inner.append("c.stance = ?")
             inner_params.append(p.stance)
-        where.append(f"EXISTS (SELECT 1 FROM claims c WHERE {' AND '.join(inner)})")
+        where.append(f"a.article_id IN (SELECT c.article_id FROM claims c "
+                     f"WHERE {' AND '.join(inner)})")
         params += inner_params
     return where, params
 
 
-_ARTICLE_COLUMNS = """a.article_id, a.title, a.site, a.url, a.published_at, a.story_id,
-       (SELECT count(*) FROM claims c WHERE c.article_id = a.article_id) AS claims"""
+def articles_by_id(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Listing columns of articles, with their number of claims."""
+    if not ids:
+        return {}
+    rows = _dicts(con.execute(
+        "SELECT article_id, title, site, url, published_at, story_id FROM articles "
+        "WHERE article_id = ANY(?)", [ids]))
+    counts = dict(con.execute(
+        "SELECT article_id, count(*) FROM claims WHERE article_id = ANY(?) GROUP BY 1",
+        [ids]).fetchall())
+    return {r["article_id"]: {**r, "claims": counts.get(r["article_id"], 0)} for r in rows}
 
 
 def browse_articles(con: duckdb.DuckDBPyConnection, p: SearchParams) -> Page:
     """Articles meeting the filters, newest first (the search page without words)."""
-    where, params = _article_filters(p)
-    sql = f"""
-        SELECT {_ARTICLE_COLUMNS}
-        FROM articles a WHERE {' AND '.join(where)}
-        ORDER BY a.published_at DESC NULLS LAST, a.article_id
-    """
-    return _page(con, sql, params, p.paging)
+    where, params = _article_filters(con, p)
+    ids = [r[0] for r in con.execute(
+        f"SELECT a.article_id FROM articles a WHERE {' AND '.join(where)} "
+        "ORDER BY a.published_at DESC NULLS LAST, a.article_id LIMIT ? OFFSET ?",
+        [*params, p.paging.size + 1, p.paging.offset]).fetchall()]
+    found = articles_by_id(con, ids[: p.paging.size])
+    return Page([found[i] for i in ids[: p.paging.size] if i in found], p.paging,
+                len(ids) > p.paging.size)
 
 
 def filter_articles(con: duckdb.DuckDBPyConnection, ids: list[str], p: SearchParams
@@ -150,20 +202,11 @@ def filter_articles(con: duckdb.DuckDBPyConnection, ids: list[str], p: SearchPar
     """The ids among `ids` (full-text hits) that meet the filters."""
     if not ids:
         return set()
-    where, params = _article_filters(p)
+    where, params = _article_filters(con, p)
     rows = con.execute(
         f"SELECT a.article_id FROM articles a WHERE a.article_id = ANY(?) AND "
         f"{' AND '.join(where)}", [ids, *params]).fetchall()
     return {r[0] for r in rows}
-
-
-def article_extras(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Story and claim count of full-text hits (the search module does not return them)."""
-    if not ids:
-        return {}
-    rows = _dicts(con.execute(
-        f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.article_id = ANY(?)", [ids]))
-    return {r["article_id"]: r for r in rows}
 
 
 def sites(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -171,15 +214,15 @@ def sites(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT DISTINCT site FROM articles WHERE site IS NOT NULL ORDER BY site").fetchall()]
 
 
-def story_labels(con: duckdb.DuckDBPyConnection, story_ids: list[str]) -> dict[str, str]:
+def story_labels(con: duckdb.DuckDBPyConnection, story_ids: list[str | None]) -> dict[str, str]:
     """A story has no name of its own: its first original article's title stands for it."""
-    ids = [s for s in story_ids if s]
+    ids = sorted({s for s in story_ids if s})
     if not ids:
         return {}
     rows = con.execute(
         "SELECT story_id, arg_min(coalesce(title, url), coalesce(published_at, first_seen_at)) "
-        "FROM articles WHERE story_id = ANY(?) AND duplicate_of IS NULL GROUP BY story_id",
-        [ids]).fetchall()
+        "FROM articles WHERE story_id IN (SELECT unnest(?)) AND duplicate_of IS NULL "
+        "GROUP BY story_id", [ids]).fetchall()
     return {story_id: label for story_id, label in rows}
 
 
@@ -190,50 +233,88 @@ def speaker(con: duckdb.DuckDBPyConnection, speaker_id: str) -> dict[str, Any] |
                      "WHERE speaker_id = ?", [speaker_id])
 
 
-_SPEAKER_CLAIMS = f"""
-    SELECT c.claim_id, c.article_id, c.speaker AS wording, c.stance, {DAY} AS day,
-           c.cue, c.content, c.quote_type, c.claim_cluster_id, a.site, a.title, a.story_id
+@dataclass(frozen=True)
+class SpeakerClaims:
+    total: int
+    chart: list[dict[str, Any]]  # the newest dated claims, at most CHART_LIMIT
+    page: Page
+    clusters: list[str]  # propositions spoken on, most recent first
+
+
+def speaker_claims(con: duckdb.DuckDBPyConnection, speaker_id: str, paging: Paging
+                   ) -> SpeakerClaims:
+    """Everything the speaker page lists, from one narrow pass over the speaker's claims."""
+    narrow = con.execute(
+        f"SELECT c.claim_id, {DAY} AS day, c.claim_cluster_id "
+        "FROM claims c JOIN articles a USING (article_id) "
+        "WHERE c.speaker_id = ? AND a.duplicate_of IS NULL "
+        "ORDER BY day DESC NULLS LAST, c.claim_id", [speaker_id]).fetchall()
+    chart_ids = [r[0] for r in narrow if r[1] is not None][:CHART_LIMIT]
+    page_ids = [r[0] for r in narrow[paging.offset: paging.offset + paging.size]]
+    detail = {c["claim_id"]: c for c in claims_by_id(con, list(dict.fromkeys(
+        chart_ids + page_ids)))}
+    clusters = list(dict.fromkeys(r[2] for r in narrow if r[2] is not None))
+    return SpeakerClaims(
+        total=len(narrow),
+        chart=[detail[i] for i in chart_ids if i in detail],
+        page=Page([detail[i] for i in page_ids if i in detail], paging,
+                  len(narrow) > paging.offset + paging.size),
+        clusters=clusters)
+
+
+# The views' rows, restricted to some clusters before any grouping: CLAIM_TIMELINE's
+# columns (warehouse/views.py) for the claims of those clusters.
+_TIMELINE_OF_CLUSTERS = f"""
+    SELECT c.claim_cluster_id AS cluster_id,
+           coalesce(c.speaker_canonical, c.speaker) AS speaker, c.stance, {DAY} AS day,
+           c.content, c.claim_id, c.article_id, a.site
     FROM claims c JOIN articles a USING (article_id)
-    WHERE c.speaker_id = ? AND a.duplicate_of IS NULL
+    WHERE a.duplicate_of IS NULL AND c.claim_cluster_id = ANY(?)
+"""
+_LABELS = """
+    SELECT cluster_id, arg_min(content, coalesce(day, DATE '9999-12-31')) AS label
+    FROM timeline GROUP BY cluster_id
 """
 
 
-def speaker_claim_count(con: duckdb.DuckDBPyConnection, speaker_id: str) -> int:
-    return con.execute(f"SELECT count(*) FROM ({_SPEAKER_CLAIMS})", [speaker_id]).fetchone()[0]
-
-
-def speaker_chart_claims(con: duckdb.DuckDBPyConnection, speaker_id: str
-                         ) -> list[dict[str, Any]]:
-    """The newest dated claims, at most CHART_LIMIT, for the chart."""
-    return _dicts(con.execute(
-        f"SELECT * FROM ({_SPEAKER_CLAIMS}) WHERE day IS NOT NULL "
-        "ORDER BY day DESC, claim_id LIMIT ?", [speaker_id, CHART_LIMIT]))
-
-
-def speaker_claims(con: duckdb.DuckDBPyConnection, speaker_id: str, paging: Paging) -> Page:
-    return _page(con, f"SELECT * FROM ({_SPEAKER_CLAIMS}) ORDER BY day DESC NULLS LAST, claim_id",
-                 [speaker_id], paging)
-
-
-def stance_changes(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
-    """Rows of the view `speaker_stance_changes` for one speaker (the view names
-    speakers by their identity's canonical name)."""
-    return _dicts(con.execute(
-        "SELECT * FROM speaker_stance_changes WHERE speaker = ? ORDER BY to_date, cluster_id",
-        [name]))
+def stance_changes(con: duckdb.DuckDBPyConnection, name: str, clusters: list[str]
+                   ) -> list[dict[str, Any]]:
+    """The rows of view `speaker_stance_changes` for one speaker (named as the view
+    names them: the identity's canonical name) within the given clusters."""
+    if not clusters:
+        return []
+    return _dicts(con.execute(f"""
+        WITH timeline AS ({_TIMELINE_OF_CLUSTERS}),
+        labels AS ({_LABELS}),
+        ordered AS (
+            SELECT t.*,
+                   lag(stance) OVER w AS prev_stance, lag(day) OVER w AS prev_day,
+                   lag(content) OVER w AS prev_content, lag(article_id) OVER w AS prev_article_id
+            FROM timeline t
+            WHERE speaker = ? AND stance IS NOT NULL AND day IS NOT NULL
+            WINDOW w AS (PARTITION BY cluster_id, speaker ORDER BY day, claim_id)
+        )
+        SELECT o.cluster_id, k.label AS cluster_label, o.speaker,
+               o.prev_stance AS from_stance, o.prev_day AS from_date,
+               o.stance AS to_stance, o.day AS to_date,
+               o.prev_content AS from_content, o.content AS to_content,
+               o.prev_article_id AS from_article_id, o.article_id AS to_article_id
+        FROM ordered o JOIN labels k USING (cluster_id)
+        WHERE o.prev_stance IS NOT NULL AND o.prev_stance <> o.stance
+        ORDER BY to_date, cluster_id""", [clusters, name]))
 
 
 def speakers_named(con: duckdb.DuckDBPyConnection, name: str, limit: int = 20
                    ) -> list[dict[str, Any]]:
     """Identities whose name or an alias contains `name`; an exact name first."""
-    pattern = like(name)
+    needle = name.lower()
     return _dicts(con.execute(
         "SELECT speaker_id, canonical, type, aliases FROM speakers "
-        "WHERE canonical ILIKE ? ESCAPE '\\' "
-        "OR len(list_filter(aliases, x -> x ILIKE ? ESCAPE '\\')) > 0 "
-        "ORDER BY lower(canonical) <> lower(?), "
-        "NOT list_contains(list_transform(aliases, x -> lower(x)), lower(?)), canonical "
-        "LIMIT ?", [pattern, pattern, name, name, limit]))
+        "WHERE contains(lower(canonical), ?) "
+        "OR len(list_filter(aliases, x -> contains(lower(x), ?))) > 0 "
+        "ORDER BY lower(canonical) <> ?, "
+        "NOT list_contains(list_transform(aliases, x -> lower(x)), ?), canonical "
+        "LIMIT ?", [needle, needle, needle, needle, limit]))
 
 
 # --- story ---
@@ -244,52 +325,71 @@ _STORY_ARTICLE_COLUMNS = """a.article_id, a.site, a.title, a.url, a.published_at
 
 def story_articles(con: duckdb.DuckDBPyConnection, story_id: str) -> list[dict[str, Any]]:
     """The story's articles and every copy of them, originals first."""
-    originals = _dicts(con.execute(
+    found = _dicts(con.execute(
         f"SELECT {_STORY_ARTICLE_COLUMNS} FROM articles a "
         "LEFT JOIN article_duplicates d USING (article_id) "
         "WHERE a.story_id = ? ORDER BY a.published_at NULLS LAST, a.article_id", [story_id]))
-    ids = [r["article_id"] for r in originals]
+    ids = [r["article_id"] for r in found]
     copies = _dicts(con.execute(
         f"SELECT {_STORY_ARTICLE_COLUMNS} FROM articles a "
         "LEFT JOIN article_duplicates d USING (article_id) "
-        "WHERE a.duplicate_of = ANY(?) AND a.article_id <> ALL(?) "
+        "WHERE a.duplicate_of IN (SELECT unnest(?)) AND a.article_id NOT IN (SELECT unnest(?)) "
         "ORDER BY a.published_at NULLS LAST, a.article_id", [ids, ids])) if ids else []
-    return originals + copies
+    rows = found + copies
+    return ([r for r in rows if r["duplicate_of"] is None]
+            + [r for r in rows if r["duplicate_of"] is not None])
 
 
-_STORY_CLAIMS = f"""
-    SELECT c.claim_id, c.article_id, coalesce(c.speaker_canonical, c.speaker) AS speaker,
-           c.speaker_id, c.stance, {DAY} AS day, c.cue, c.content, c.claim_cluster_id,
-           a.site, a.title
-    FROM claims c JOIN articles a USING (article_id)
-    WHERE a.story_id = ? AND a.duplicate_of IS NULL
-"""
+@dataclass(frozen=True)
+class StoryClaims:
+    total: int
+    chart: list[dict[str, Any]]
+    page: Page
+    clusters: list[str]
 
 
-def story_chart_claims(con: duckdb.DuckDBPyConnection, story_id: str) -> list[dict[str, Any]]:
-    return _dicts(con.execute(
-        f"SELECT * FROM ({_STORY_CLAIMS}) WHERE day IS NOT NULL "
-        "ORDER BY day DESC, claim_id LIMIT ?", [story_id, CHART_LIMIT]))
+def story_claims(con: duckdb.DuckDBPyConnection, story_id: str, paging: Paging
+                 ) -> StoryClaims:
+    narrow = con.execute(
+        f"SELECT c.claim_id, {DAY} AS day, c.claim_cluster_id, "
+        "coalesce(c.speaker_canonical, c.speaker) AS speaker "
+        "FROM claims c JOIN articles a USING (article_id) "
+        "WHERE a.story_id = ? AND a.duplicate_of IS NULL "
+        "ORDER BY day NULLS LAST, speaker, c.claim_id", [story_id]).fetchall()
+    dated = [r[0] for r in narrow if r[1] is not None]
+    chart_ids = dated[-CHART_LIMIT:]
+    page_ids = [r[0] for r in narrow[paging.offset: paging.offset + paging.size]]
+    detail = {c["claim_id"]: c for c in claims_by_id(con, list(dict.fromkeys(
+        chart_ids + page_ids)))}
+    return StoryClaims(
+        total=len(narrow),
+        chart=[detail[i] for i in chart_ids if i in detail],
+        page=Page([detail[i] for i in page_ids if i in detail], paging,
+                  len(narrow) > paging.offset + paging.size),
+        clusters=list(dict.fromkeys(r[2] for r in narrow if r[2] is not None)))
 
 
-def story_claim_count(con: duckdb.DuckDBPyConnection, story_id: str) -> int:
-    return con.execute(f"SELECT count(*) FROM ({_STORY_CLAIMS})", [story_id]).fetchone()[0]
-
-
-def story_claims(con: duckdb.DuckDBPyConnection, story_id: str, paging: Paging) -> Page:
-    return _page(con, f"SELECT * FROM ({_STORY_CLAIMS}) ORDER BY day NULLS LAST, speaker, "
-                      "claim_id", [story_id], paging)
-
-
-def story_contradictions(con: duckdb.DuckDBPyConnection, story_id: str
-                         ) -> list[dict[str, Any]]:
-    """Rows of the view `contradictions` whose cluster has a claim in the story."""
-    return _dicts(con.execute(
-        "SELECT * FROM contradictions WHERE cluster_id IN ("
-        "  SELECT c.claim_cluster_id FROM claims c JOIN articles a USING (article_id)"
-        "  WHERE a.story_id = ? AND a.duplicate_of IS NULL AND c.claim_cluster_id IS NOT NULL)"
-        " ORDER BY cluster_id, date_a NULLS LAST, speaker_a, date_b NULLS LAST, speaker_b"
-        " LIMIT ?", [story_id, CONTRADICTION_LIMIT + 1]))
+def contradictions(con: duckdb.DuckDBPyConnection, clusters: list[str],
+                   limit: int = CONTRADICTION_LIMIT) -> list[dict[str, Any]]:
+    """The rows of view `contradictions` for the given clusters (at most limit + 1)."""
+    if not clusters:
+        return []
+    return _dicts(con.execute(f"""
+        WITH timeline AS ({_TIMELINE_OF_CLUSTERS}),
+        labels AS ({_LABELS})
+        SELECT a.cluster_id, k.label AS cluster_label,
+               a.speaker AS speaker_a, a.stance AS stance_a, a.content AS content_a,
+               a.day AS date_a, a.article_id AS article_id_a, a.site AS site_a,
+               d.speaker AS speaker_b, d.stance AS stance_b, d.content AS content_b,
+               d.day AS date_b, d.article_id AS article_id_b, d.site AS site_b
+        FROM timeline a
+        JOIN timeline d
+          ON d.cluster_id = a.cluster_id
+         AND a.stance = 'assert' AND d.stance = 'deny'
+         AND a.speaker IS DISTINCT FROM d.speaker
+        JOIN labels k ON k.cluster_id = a.cluster_id
+        ORDER BY a.cluster_id, date_a NULLS LAST, speaker_a, date_b NULLS LAST, speaker_b
+        LIMIT ?""", [clusters, limit + 1]))
 
 
 # --- article ---
@@ -299,20 +399,23 @@ def article(con: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] |
         SELECT a.article_id, a.url, a.canonical_url, a.site, a.title, a.author, a.authors,
                a.published_at, a.published_precision, a.language, a.text, a.raw_sha256,
                a.duplicate_of, a.story_id, a.extract_error, a.claims_skipped, a.body_source,
-               a.first_seen_at, d.similarity AS duplicate_similarity
-        FROM articles a LEFT JOIN article_duplicates d USING (article_id)
-        WHERE a.article_id = ?""", [article_id])
+               a.first_seen_at,
+               (SELECT similarity FROM article_duplicates d
+                WHERE d.article_id = a.article_id) AS duplicate_similarity
+        FROM articles a WHERE a.article_id = ?""", [article_id])
 
 
-def article_claims(con: duckdb.DuckDBPyConnection, article_id: str) -> list[dict[str, Any]]:
-    return _dicts(con.execute(f"""
-        SELECT c.claim_id, c.seq, c.speaker AS wording,
-               coalesce(c.speaker_canonical, c.speaker) AS speaker, c.speaker_id, c.cue,
-               c.content, c.stance, c.quote_type, {DAY} AS day, c.date_note, c.via,
-               c.char_start, c.char_end, c.claim_cluster_id
-        FROM claims c JOIN articles a USING (article_id)
-        WHERE c.article_id = ?
-        ORDER BY c.char_start NULLS LAST, c.seq, c.claim_id""", [article_id]))
+def article_claims(con: duckdb.DuckDBPyConnection, article: dict[str, Any]
+                   ) -> list[dict[str, Any]]:
+    published = article["published_at"].date() if article["published_at"] else None
+    rows = _dicts(con.execute("""
+        SELECT claim_id, seq, speaker AS wording,
+               coalesce(speaker_canonical, speaker) AS speaker, speaker_id, cue,
+               content, stance, quote_type, claimed_on, date_note, via,
+               char_start, char_end, claim_cluster_id
+        FROM claims WHERE article_id = ?
+        ORDER BY char_start NULLS LAST, seq, claim_id""", [article["article_id"]]))
+    return [{**r, "day": r["claimed_on"] or published} for r in rows]
 
 
 def article_copies(con: duckdb.DuckDBPyConnection, article_id: str) -> list[dict[str, Any]]:
@@ -321,6 +424,11 @@ def article_copies(con: duckdb.DuckDBPyConnection, article_id: str) -> list[dict
         "LEFT JOIN article_duplicates d USING (article_id) "
         "WHERE a.duplicate_of = ? ORDER BY a.published_at NULLS LAST, a.article_id",
         [article_id]))
+
+
+def article_title(con: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] | None:
+    return _one(con, "SELECT article_id, title, site FROM articles WHERE article_id = ?",
+                [article_id])
 
 
 def raw_document(con: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] | None:

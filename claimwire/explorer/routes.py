@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,12 +25,6 @@ CHARSET = re.compile(r"[A-Za-z0-9._-]{1,40}")
 
 def _settings(request: Request) -> ExplorerSettings:
     return request.app.state.settings
-
-
-def _absolute(request: Request, path: str) -> str:
-    # Chart marks link with absolute URLs: the renderer would resolve a bare
-    # path against its own base URL, not this server's.
-    return str(request.base_url).rstrip("/") + path
 
 
 def home(request: Request) -> Response:
@@ -55,7 +50,7 @@ def search(request: Request) -> Response:
             except fulltext.SearchUnavailable as exc:
                 message = f"Full-text search is not available: {exc}"
             else:
-                extras = queries.article_extras(con, [h.article_id for h in found.hits])
+                extras = queries.articles_by_id(con, [h.article_id for h in found.hits])
                 article_rows = [{**extras.get(h.article_id, {}), "article_id": h.article_id,
                                  "title": h.title, "site": h.site, "url": h.url,
                                  "published_at": h.published_at, "score": h.score,
@@ -76,13 +71,13 @@ def search(request: Request) -> Response:
     )
 
 
-def _chart(request: Request, rows: list[dict[str, Any]], row_of: Any, row_title: str,
-           describe: Any) -> str:
+def _chart(rows: list[dict[str, Any]], row_of: Any, row_title: str, describe: Any) -> str:
     points = [charts.Point(day=r["day"], row=row_of(r), stance=r["stance"],
                            description=describe(r),
-                           href=_absolute(request, urls.article(r["article_id"], r["claim_id"])))
+                           href=urls.article(r["article_id"], r["claim_id"]))
               for r in rows]
-    return charts.svg_markup(charts.timeline_spec(points, row_title=row_title)) if points else ""
+    # Markup: the drawing escapes every label and tooltip itself.
+    return Markup(charts.timeline_svg(points, row_title=row_title)) if points else ""
 
 
 def speaker(request: Request) -> Response:
@@ -92,16 +87,17 @@ def speaker(request: Request) -> Response:
         who = queries.speaker(con, speaker_id)
         if who is None:
             raise NotFound(f"no speaker {speaker_id!r}")
-        total = queries.speaker_claim_count(con, speaker_id)
-        chart_rows = queries.speaker_chart_claims(con, speaker_id)
-        listed = queries.speaker_claims(con, speaker_id, paging)
-        changes = queries.stance_changes(con, who["canonical"])
+        claims = queries.speaker_claims(con, speaker_id, paging)
+        searched = claims.clusters[: queries.CHANGE_CLUSTERS]
+        changes = queries.stance_changes(con, who["canonical"], searched)
         labels = queries.story_labels(
-            con, [r["story_id"] for r in chart_rows + listed.rows])
-    svg = _chart(request, chart_rows, lambda r: labels.get(r["story_id"], "(no story)"),
+            con, [r["story_id"] for r in claims.chart + claims.page.rows])
+    svg = _chart(claims.chart, lambda r: labels.get(r["story_id"], "(no story)"),
                  "story", lambda r: f'{r["day"]} {r["stance"]}: {r["content"]}')
-    return render("speaker.html", who=who, total=total, chart=svg, charted=len(chart_rows),
-                  claims=listed, changes=changes, labels=labels,
+    return render("speaker.html", who=who, total=claims.total, chart=svg,
+                  charted=len(claims.chart), claims=claims.page, changes=changes,
+                  labels=labels, changes_capped=len(claims.clusters) > len(searched),
+                  change_clusters=len(searched),
                   page_url=lambda page: urls.with_page([], urls.speaker(speaker_id), page))
 
 
@@ -112,21 +108,19 @@ def story(request: Request) -> Response:
         articles = queries.story_articles(con, story_id)
         if not articles:
             raise NotFound(f"no story {story_id!r}")
-        total = queries.story_claim_count(con, story_id)
-        chart_rows = queries.story_chart_claims(con, story_id)
-        listed = queries.story_claims(con, story_id, paging)
-        contradictions = queries.story_contradictions(con, story_id)
+        claims = queries.story_claims(con, story_id, paging)
+        contradictions = queries.contradictions(con, claims.clusters)
         label = queries.story_labels(con, [story_id]).get(story_id, story_id)
     outlets: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in articles:
         outlets[a["site"] or "(unknown outlet)"].append(a)
     titles = {a["article_id"]: a["title"] for a in articles}
-    svg = _chart(request, chart_rows, lambda r: r["speaker"] or "(unknown)", "speaker",
+    svg = _chart(claims.chart, lambda r: r["speaker"] or "(unknown)", "speaker",
                  lambda r: f'{r["day"]} {r["speaker"]} ({r["stance"]}): {r["content"]}')
     return render(
         "story.html", story_id=story_id, label=label, articles=articles,
-        outlets=sorted(outlets.items()), titles=titles, total=total, chart=svg,
-        charted=len(chart_rows), claims=listed,
+        outlets=sorted(outlets.items()), titles=titles, total=claims.total, chart=svg,
+        charted=len(claims.chart), claims=claims.page,
         contradictions=contradictions[: queries.CONTRADICTION_LIMIT],
         more_contradictions=len(contradictions) > queries.CONTRADICTION_LIMIT,
         page_url=lambda page: urls.with_page([], urls.story(story_id), page))
@@ -138,9 +132,10 @@ def article(request: Request) -> Response:
         row = queries.article(con, article_id)
         if row is None:
             raise NotFound(f"no article {article_id!r}")
-        claims = queries.article_claims(con, article_id)
+        claims = queries.article_claims(con, row)
         copies = queries.article_copies(con, article_id)
-        original = queries.article(con, row["duplicate_of"]) if row["duplicate_of"] else None
+        original = (queries.article_title(con, row["duplicate_of"])
+                    if row["duplicate_of"] else None)
         story_label = (queries.story_labels(con, [row["story_id"]]).get(row["story_id"])
                        if row["story_id"] else None)
     text = row["text"] or ""
