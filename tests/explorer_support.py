@@ -67,9 +67,10 @@ def settings_for(directory: Path):
                             archive_dir=directory / "claimwire-raw")
 
 
-def test_client(directory: Path, **kwargs):
-    warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
-    from starlette.testclient import TestClient
+def app_client(directory: Path, **kwargs):
+    with warnings.catch_warnings():  # Starlette's note that it prefers httpx2
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
 
     from claimwire.explorer.app import create_app
 
