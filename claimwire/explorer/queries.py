@@ -28,8 +28,8 @@ DAY = "coalesce(c.claimed_on, CAST(a.published_at AS DATE))"
 # Enough for any chart a person can read; beyond it the page says how many were left out.
 CHART_LIMIT = 1000
 CONTRADICTION_LIMIT = 100
-# Stance changes are looked for in the propositions a speaker spoke on most recently.
-CHANGE_CLUSTERS = 500
+# A page lists a speaker's latest stance changes; the count says how many there are.
+CHANGES_SHOWN = 100
 
 
 @dataclass(frozen=True)
@@ -233,35 +233,6 @@ def speaker(con: duckdb.DuckDBPyConnection, speaker_id: str) -> dict[str, Any] |
                      "WHERE speaker_id = ?", [speaker_id])
 
 
-@dataclass(frozen=True)
-class SpeakerClaims:
-    total: int
-    chart: list[dict[str, Any]]  # the newest dated claims, at most CHART_LIMIT
-    page: Page
-    clusters: list[str]  # propositions spoken on, most recent first
-
-
-def speaker_claims(con: duckdb.DuckDBPyConnection, speaker_id: str, paging: Paging
-                   ) -> SpeakerClaims:
-    """Everything the speaker page lists, from one narrow pass over the speaker's claims."""
-    narrow = con.execute(
-        f"SELECT c.claim_id, {DAY} AS day, c.claim_cluster_id "
-        "FROM claims c JOIN articles a USING (article_id) "
-        "WHERE c.speaker_id = ? AND a.duplicate_of IS NULL "
-        "ORDER BY day DESC NULLS LAST, c.claim_id", [speaker_id]).fetchall()
-    chart_ids = [r[0] for r in narrow if r[1] is not None][:CHART_LIMIT]
-    page_ids = [r[0] for r in narrow[paging.offset: paging.offset + paging.size]]
-    detail = {c["claim_id"]: c for c in claims_by_id(con, list(dict.fromkeys(
-        chart_ids + page_ids)))}
-    clusters = list(dict.fromkeys(r[2] for r in narrow if r[2] is not None))
-    return SpeakerClaims(
-        total=len(narrow),
-        chart=[detail[i] for i in chart_ids if i in detail],
-        page=Page([detail[i] for i in page_ids if i in detail], paging,
-                  len(narrow) > paging.offset + paging.size),
-        clusters=clusters)
-
-
 # The views' rows, restricted to some clusters before any grouping: CLAIM_TIMELINE's
 # columns (warehouse/views.py) for the claims of those clusters.
 _TIMELINE_OF_CLUSTERS = f"""
@@ -269,39 +240,113 @@ _TIMELINE_OF_CLUSTERS = f"""
            coalesce(c.speaker_canonical, c.speaker) AS speaker, c.stance, {DAY} AS day,
            c.content, c.claim_id, c.article_id, a.site
     FROM claims c JOIN articles a USING (article_id)
-    WHERE a.duplicate_of IS NULL AND c.claim_cluster_id = ANY(?)
+    WHERE a.duplicate_of IS NULL AND c.claim_cluster_id IN (SELECT unnest(?))
 """
 _LABELS = """
     SELECT cluster_id, arg_min(content, coalesce(day, DATE '9999-12-31')) AS label
     FROM timeline GROUP BY cluster_id
 """
 
+_WIDE_CLAIMS = f"""
+    SELECT c.claim_id, c.article_id, coalesce(c.speaker_canonical, c.speaker) AS speaker,
+           c.speaker AS wording, c.speaker_id, c.stance, {DAY} AS day, c.cue, c.content,
+           c.quote_type, c.claim_cluster_id, a.site, a.title, a.story_id
+    FROM claims c JOIN articles a USING (article_id)
+    WHERE a.duplicate_of IS NULL
+"""
 
-def stance_changes(con: duckdb.DuckDBPyConnection, name: str, clusters: list[str]
-                   ) -> list[dict[str, Any]]:
-    """The rows of view `speaker_stance_changes` for one speaker (named as the view
-    names them: the identity's canonical name) within the given clusters."""
+
+@dataclass(frozen=True)
+class ClaimSet:
+    """All claims of a speaker or story (as tuples: a busy speaker has tens of
+    thousands), with what its page shows of them (as dicts)."""
+    names: list[str]
+    rows: list[tuple[Any, ...]]
+    chart: list[dict[str, Any]]  # the newest dated claims, at most CHART_LIMIT
+    page: Page
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> int:
+        return self.names.index(name)
+
+
+def _claim_set(cursor: duckdb.DuckDBPyConnection, paging: Paging) -> ClaimSet:
+    # One scan of the claims table per page: it is filtered by a column with
+    # no index, so each extra query over it would cost a whole scan again.
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    day, claim_id = names.index("day"), names.index("claim_id")
+    newest_first = sorted((r for r in rows if r[day] is not None),
+                          key=lambda r: (r[day], r[claim_id]), reverse=True)
+
+    def as_dicts(chosen: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        return [dict(zip(names, r, strict=True)) for r in chosen]
+
+    return ClaimSet(names, rows, as_dicts(newest_first[:CHART_LIMIT]),
+                    Page(as_dicts(rows[paging.offset: paging.offset + paging.size]), paging,
+                         len(rows) > paging.offset + paging.size))
+
+
+def speaker_claims(con: duckdb.DuckDBPyConnection, speaker_id: str, paging: Paging
+                   ) -> ClaimSet:
+    """The speaker's claims, newest statement first."""
+    return _claim_set(con.execute(
+        f"{_WIDE_CLAIMS} AND c.speaker_id = ? ORDER BY day DESC NULLS LAST, c.claim_id",
+        [speaker_id]), paging)
+
+
+@dataclass(frozen=True)
+class StanceChanges:
+    total: int
+    latest: list[dict[str, Any]]  # the latest CHANGES_SHOWN, oldest first
+
+
+def stance_changes(con: duckdb.DuckDBPyConnection, claims: ClaimSet, name: str,
+                   shown: int = CHANGES_SHOWN) -> StanceChanges:
+    """The rows of view `speaker_stance_changes` for one speaker, from their claims.
+
+    The view orders each source's dated statements on a cluster and keeps
+    consecutive ones whose stance differs; that needs only the speaker's own
+    claims, already read for the page. Only the labels (each cluster's
+    earliest wording, by anyone) are read, for the changes shown.
+    """
+    col = {n: claims.column(n) for n in (
+        "claim_cluster_id", "stance", "day", "speaker", "claim_id", "content", "article_id")}
+    by_cluster: dict[str, list[tuple[Any, ...]]] = {}
+    for r in claims.rows:
+        if (r[col["claim_cluster_id"]] is not None and r[col["stance"]] is not None
+                and r[col["day"]] is not None and r[col["speaker"]] == name):
+            by_cluster.setdefault(r[col["claim_cluster_id"]], []).append(r)
+    changes = []
+    for cluster_id, said in by_cluster.items():
+        said.sort(key=lambda r: (r[col["day"]], r[col["claim_id"]]))
+        for before, after in zip(said, said[1:], strict=False):
+            if before[col["stance"]] != after[col["stance"]]:
+                changes.append({
+                    "cluster_id": cluster_id, "speaker": name,
+                    "from_stance": before[col["stance"]], "from_date": before[col["day"]],
+                    "to_stance": after[col["stance"]], "to_date": after[col["day"]],
+                    "from_content": before[col["content"]],
+                    "to_content": after[col["content"]],
+                    "from_article_id": before[col["article_id"]],
+                    "to_article_id": after[col["article_id"]]})
+    changes.sort(key=lambda c: (c["to_date"], c["cluster_id"]))
+    latest = changes[-shown:] if shown else []
+    labels = cluster_labels(con, sorted({c["cluster_id"] for c in latest}))
+    for change in latest:
+        change["cluster_label"] = labels.get(change["cluster_id"])
+    return StanceChanges(len(changes), latest)
+
+
+def cluster_labels(con: duckdb.DuckDBPyConnection, clusters: list[str]) -> dict[str, str]:
+    """Each cluster's label as view `claim_clusters` gives it: its earliest claim's wording."""
     if not clusters:
-        return []
-    return _dicts(con.execute(f"""
-        WITH timeline AS ({_TIMELINE_OF_CLUSTERS}),
-        labels AS ({_LABELS}),
-        ordered AS (
-            SELECT t.*,
-                   lag(stance) OVER w AS prev_stance, lag(day) OVER w AS prev_day,
-                   lag(content) OVER w AS prev_content, lag(article_id) OVER w AS prev_article_id
-            FROM timeline t
-            WHERE speaker = ? AND stance IS NOT NULL AND day IS NOT NULL
-            WINDOW w AS (PARTITION BY cluster_id, speaker ORDER BY day, claim_id)
-        )
-        SELECT o.cluster_id, k.label AS cluster_label, o.speaker,
-               o.prev_stance AS from_stance, o.prev_day AS from_date,
-               o.stance AS to_stance, o.day AS to_date,
-               o.prev_content AS from_content, o.content AS to_content,
-               o.prev_article_id AS from_article_id, o.article_id AS to_article_id
-        FROM ordered o JOIN labels k USING (cluster_id)
-        WHERE o.prev_stance IS NOT NULL AND o.prev_stance <> o.stance
-        ORDER BY to_date, cluster_id""", [clusters, name]))
+        return {}
+    return dict(con.execute(f"""
+        WITH timeline AS ({_TIMELINE_OF_CLUSTERS}) {_LABELS}""", [clusters]).fetchall())
 
 
 def speakers_named(con: duckdb.DuckDBPyConnection, name: str, limit: int = 20
@@ -340,33 +385,16 @@ def story_articles(con: duckdb.DuckDBPyConnection, story_id: str) -> list[dict[s
             + [r for r in rows if r["duplicate_of"] is not None])
 
 
-@dataclass(frozen=True)
-class StoryClaims:
-    total: int
-    chart: list[dict[str, Any]]
-    page: Page
-    clusters: list[str]
+def story_claims(con: duckdb.DuckDBPyConnection, story_id: str, paging: Paging) -> ClaimSet:
+    """The story's claims in the order they were made."""
+    return _claim_set(con.execute(
+        f"{_WIDE_CLAIMS} AND a.story_id = ? ORDER BY day NULLS LAST, speaker, c.claim_id",
+        [story_id]), paging)
 
 
-def story_claims(con: duckdb.DuckDBPyConnection, story_id: str, paging: Paging
-                 ) -> StoryClaims:
-    narrow = con.execute(
-        f"SELECT c.claim_id, {DAY} AS day, c.claim_cluster_id, "
-        "coalesce(c.speaker_canonical, c.speaker) AS speaker "
-        "FROM claims c JOIN articles a USING (article_id) "
-        "WHERE a.story_id = ? AND a.duplicate_of IS NULL "
-        "ORDER BY day NULLS LAST, speaker, c.claim_id", [story_id]).fetchall()
-    dated = [r[0] for r in narrow if r[1] is not None]
-    chart_ids = dated[-CHART_LIMIT:]
-    page_ids = [r[0] for r in narrow[paging.offset: paging.offset + paging.size]]
-    detail = {c["claim_id"]: c for c in claims_by_id(con, list(dict.fromkeys(
-        chart_ids + page_ids)))}
-    return StoryClaims(
-        total=len(narrow),
-        chart=[detail[i] for i in chart_ids if i in detail],
-        page=Page([detail[i] for i in page_ids if i in detail], paging,
-                  len(narrow) > paging.offset + paging.size),
-        clusters=list(dict.fromkeys(r[2] for r in narrow if r[2] is not None)))
+def clusters_of(claims: ClaimSet) -> list[str]:
+    i = claims.column("claim_cluster_id")
+    return list(dict.fromkeys(r[i] for r in claims.rows if r[i] is not None))
 
 
 def contradictions(con: duckdb.DuckDBPyConnection, clusters: list[str],

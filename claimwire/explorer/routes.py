@@ -88,16 +88,14 @@ def speaker(request: Request) -> Response:
         if who is None:
             raise NotFound(f"no speaker {speaker_id!r}")
         claims = queries.speaker_claims(con, speaker_id, paging)
-        searched = claims.clusters[: queries.CHANGE_CLUSTERS]
-        changes = queries.stance_changes(con, who["canonical"], searched)
+        changes = queries.stance_changes(con, claims, who["canonical"])
         labels = queries.story_labels(
             con, [r["story_id"] for r in claims.chart + claims.page.rows])
     svg = _chart(claims.chart, lambda r: labels.get(r["story_id"], "(no story)"),
                  "story", lambda r: f'{r["day"]} {r["stance"]}: {r["content"]}')
     return render("speaker.html", who=who, total=claims.total, chart=svg,
                   charted=len(claims.chart), claims=claims.page, changes=changes,
-                  labels=labels, changes_capped=len(claims.clusters) > len(searched),
-                  change_clusters=len(searched),
+                  labels=labels,
                   page_url=lambda page: urls.with_page([], urls.speaker(speaker_id), page))
 
 
@@ -109,7 +107,7 @@ def story(request: Request) -> Response:
         if not articles:
             raise NotFound(f"no story {story_id!r}")
         claims = queries.story_claims(con, story_id, paging)
-        contradictions = queries.contradictions(con, claims.clusters)
+        contradictions = queries.contradictions(con, queries.clusters_of(claims))
         label = queries.story_labels(con, [story_id]).get(story_id, story_id)
     outlets: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in articles:
