@@ -102,6 +102,9 @@ def _environment() -> Environment:
     )
     env.filters["day"] = _format_day
     env.filters["cell"] = _format_cell
+    # Only web addresses become links: a javascript: or data: URL in the data stays text.
+    env.tests["weblink"] = lambda url: isinstance(url, str) and url.lower().startswith(
+        ("http://", "https://"))
     env.globals["urls"] = urls
     env.globals["stances"] = ("assert", "deny", "uncertain")
     return env
