@@ -242,8 +242,12 @@ _TIMELINE_OF_CLUSTERS = f"""
     FROM claims c JOIN articles a USING (article_id)
     WHERE a.duplicate_of IS NULL AND c.claim_cluster_id IN (SELECT unnest(?))
 """
+# The view's label is the earliest claim's wording; among claims of the same
+# earliest day it takes any. Here the tie goes to the lowest claim id, so one
+# cluster shows one label on every page.
 _LABELS = """
-    SELECT cluster_id, arg_min(content, coalesce(day, DATE '9999-12-31')) AS label
+    SELECT cluster_id, first(content ORDER BY coalesce(day, DATE '9999-12-31'), claim_id)
+                       AS label
     FROM timeline GROUP BY cluster_id
 """
 
