@@ -10,8 +10,10 @@ text, speakers with a Zipf-like share of the claims (the busiest has
 thousands), claim clusters inside each story with contradicting stances,
 feeds, runs, fetches and failures. It is cached under the given directory
 (keyed by its size and seed); the full-text index is built once with it.
-Each page is requested once to warm up, then `--requests` times; the median
-is compared with the 300 ms target.
+Each page is requested once to warm up, then `--requests` times, in-process
+(Starlette's TestClient: the app's whole work, no network); the median is
+compared with the 300 ms target, and the best time is shown beside it (on a
+shared machine the least disturbed run says what the code costs).
 """
 
 from __future__ import annotations
@@ -290,7 +292,8 @@ def pages(path: Path) -> list[tuple[str, str]]:
     ]
 
 
-def measure(path: Path, requests: int) -> list[tuple[str, str, float, int]]:
+def measure(path: Path, requests: int) -> list[tuple[str, str, float, float, int]]:
+    """(page, url, median ms, best ms, HTTP status) for each page."""
     import warnings
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -308,7 +311,7 @@ def measure(path: Path, requests: int) -> list[tuple[str, str, float, int]]:
                 t0 = time.perf_counter()
                 status = client.get(url).status_code
                 times.append((time.perf_counter() - t0) * 1000)
-            results.append((name, url, statistics.median(times), status))
+            results.append((name, url, statistics.median(times), min(times), status))
     return results
 
 
@@ -330,10 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     results = measure(path, args.requests)
     width = max(len(name) for name, *_ in results)
     misses = 0
-    for name, _url, ms, status in results:
+    print(f"  {'page':<{width}}  {'median':>7}     {'best':>7}")
+    for name, _url, ms, best, status in results:
         ok = status == 200 and ms <= TARGET_MS
         misses += not ok
-        print(f"  {name:<{width}}  {ms:7.1f} ms  {'ok' if ok else 'MISS'}"
+        print(f"  {name:<{width}}  {ms:7.1f} ms  {best:7.1f} ms  {'ok' if ok else 'MISS'}"
               f"{'' if status == 200 else f' (HTTP {status})'}")
     print(f"target: every page <= {TARGET_MS:.0f} ms; {len(results) - misses}/{len(results)} ok")
     return 0 if not misses else 1

@@ -86,6 +86,12 @@ def test_claims_are_searched_by_words(client, db) -> None:
     assert found == expected and found
 
 
+def test_words_are_matched_literally(client) -> None:
+    assert _claim_ids(client.get("/search", params={"q": "K.rsk"})) == []
+    assert _claim_ids(client.get("/search", params={"q": "(troops"})) == []
+    assert _claim_ids(client.get("/search", params={"q": "kursk"}))
+
+
 @pytest.mark.parametrize("params, sql", [
     ({"stance": "deny"}, "c.stance = 'deny'"),
     ({"speaker": "rutte"}, "c.speaker_canonical = 'Mark Rutte'"),
