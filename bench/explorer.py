@@ -296,8 +296,9 @@ def measure(path: Path, requests: int) -> list[tuple[str, str, float, float, int
     """(page, url, median ms, best ms, HTTP status) for each page."""
     import warnings
 
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    from starlette.testclient import TestClient
+    with warnings.catch_warnings():  # Starlette's note that it prefers httpx2
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
 
     from claimwire.explorer.app import ExplorerSettings, create_app
 

@@ -47,8 +47,10 @@ def _build_demo(target: Path) -> None:
 
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo warehouse directory: `claimwire.duckdb` and its raw archive."""
-    # The base temp's parent is shared by every xdist worker of this session.
-    root = tmp_path_factory.getbasetemp().parent
+    # Under xdist the base temp's parent is this session's, shared by its workers;
+    # without xdist that parent outlives the session, so the base temp itself is used.
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     target = root / "explorer-demo"
     with open(root / "explorer-demo.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
