@@ -356,3 +356,17 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k not in ("CLAIMWIRE_CONFIG", "CLAIMWIRE_DB")}
+
+
+def test_concurrent_requests_on_a_real_server(demo) -> None:
+    """Requests in parallel, each on its own read-only connection, on uvicorn."""
+    import concurrent.futures
+
+    from explorer_support import uvicorn_server
+
+    paths = ["/", "/status", "/speaker/person%3Amark-rutte", "/search?in=articles&q=troops",
+             "/story/nope"] * 4
+    with uvicorn_server(demo) as base, concurrent.futures.ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(lambda p: httpx.get(base + p, timeout=60).status_code, paths))
+        assert httpx.head(f"{base}/status", timeout=60).status_code == 200
+    assert codes == [404 if p.endswith("nope") else 200 for p in paths]
