@@ -143,6 +143,8 @@ def test_cli_chart_errors(demo, tmp_path) -> None:
 def test_serve_without_warehouse_fails_clearly(tmp_path) -> None:
     done = _cli("serve", "--port", "0", db=tmp_path / "none.duckdb")
     assert done.returncode == 1 and "no warehouse" in done.stderr
+    done = _cli("serve", "--port", "70000", db=tmp_path / "none.duckdb")
+    assert done.returncode == 2 and "--port" in done.stderr
 
 
 def test_cli_stays_light() -> None:

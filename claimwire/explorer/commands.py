@@ -36,6 +36,8 @@ def serve(config: Config, *, host: str, port: int) -> int:
 
     from claimwire.explorer.app import ExplorerSettings, create_app
 
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be from 0 to 65535, not {port}")
     path = Path(config.warehouse_path)
     if not path.exists():
         raise WarehouseError(f"no warehouse at {path} yet: run `claimwire ingest` or "
