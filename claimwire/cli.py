@@ -260,6 +260,19 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from claimwire.explorer.commands import serve
+
+    return serve(_config(args), host=args.host, port=args.port)
+
+
+def cmd_chart_timeline(args: argparse.Namespace) -> int:
+    from claimwire.explorer.commands import chart_timeline
+
+    return chart_timeline(_config(args), speaker=args.speaker, out=Path(args.out),
+                          fmt=args.format)
+
+
 def cmd_eval_claims(args: argparse.Namespace) -> int:
     from claimwire.transform.claims.evaluate import evaluate, format_report
 
@@ -373,6 +386,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--claims", type=int, default=5, help="claims shown per article")
+
+    p = add("serve", cmd_serve,
+            "the claims explorer: a read-only web app over the warehouse")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8080)
+
+    chart = sub.add_parser("chart", help="draw the explorer's charts to a file")
+    chart_sub = chart.add_subparsers(dest="chart_command", required=True, metavar="CHART")
+    p = chart_sub.add_parser("timeline", parents=[common],
+                             help="a speaker's claims over time (x = day, colour = stance, "
+                                  "one row per story)")
+    p.add_argument("--speaker", required=True, metavar="NAME",
+                   help="a speaker's name, any spelling, or speaker id")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="output file: .svg, .png or .html (self-contained)")
+    p.add_argument("--format", choices=["svg", "png", "html"],
+                   help="output format (default: from the file name)")
+    p.set_defaults(func=cmd_chart_timeline)
 
     p = add("eval-claims", cmd_eval_claims, "score the claim stage against gold claims")
     p.add_argument("--gold", required=True, metavar="FILE")
