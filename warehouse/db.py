@@ -122,7 +122,6 @@ def _dedup_migration(con: duckdb.DuckDBPyConnection) -> None:
         schema.article_terms,
         schema.claim_terms,
     )(con)
-    views.create_views(con)
 
 
 def _add_columns(table: Table, *names: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
@@ -143,11 +142,32 @@ def _speakers_migration(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _incremental_derive_migration(con: duckdb.DuckDBPyConnection) -> None:
+    from claimwire.transform.derive.clusters import CLAIM_TERMS
+    from claimwire.transform.derive.stories import ARTICLE_TERMS
+
     _add_columns(schema.derive_queue, "attempts", "last_error", "set_aside_at")(con)
-    _create(schema.article_terms_df, schema.claim_terms_df)(con)
-    for terms in ("article_terms", "claim_terms"):
-        con.execute(f"INSERT OR REPLACE INTO {terms}_df SELECT term, count(*) FROM {terms} "
-                    "GROUP BY term")
+    _create(schema.article_term_lists, schema.article_terms_df, schema.article_rare_terms,
+            schema.claim_term_lists, schema.claim_terms_df, schema.claim_rare_terms)(con)
+    # The term rows of the first version become the term index, then go.
+    day = "datediff('day', DATE '1970-01-01', {})"
+    for index, old, when, source in (
+        (ARTICLE_TERMS, "article_terms", "coalesce(a.published_at, a.first_seen_at)",
+         "articles a"),
+        (CLAIM_TERMS, "claim_terms", "coalesce(a.claimed_on, CAST(x.published_at AS DATE))",
+         "claims a JOIN articles x USING (article_id)"),
+    ):
+        key = index.key
+        con.execute(f"""
+            INSERT INTO {index.lists} BY NAME
+            SELECT t.{key}, list(t.term ORDER BY t.term) AS terms, {day.format(when)} AS day
+            FROM {old} t JOIN {source} ON a.{key} = t.{key} GROUP BY ALL""")
+        con.execute(f"INSERT INTO {index.df} SELECT term, count(*) FROM {old} GROUP BY term")
+        con.execute(f"""
+            INSERT INTO {index.rare} BY NAME
+            SELECT r.term, r.{key}, l.day FROM {old} r
+            JOIN {index.df} d ON d.term = r.term JOIN {index.lists} l ON l.{key} = r.{key}
+            WHERE d.n <= {index.ceiling} ORDER BY l.day, r.term""")
+        con.execute(f"DROP TABLE {old}")
 
 
 def _search_index_migration(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,6 +180,15 @@ def _search_index_migration(con: duckdb.DuckDBPyConnection) -> None:
     # Without the extension: indexed by `claimwire derive --rebuild-search` later.
     with contextlib.suppress(search.SearchUnavailable):
         search.rebuild_index(con)
+
+
+def _cluster_stats_migration(con: duckdb.DuckDBPyConnection) -> None:
+    from claimwire.transform.derive.clusters import CLUSTER_SUMMARY
+
+    _create(schema.claim_cluster_stats)(con)
+    views.create_views(con)  # the summary reads claim_timeline
+    con.execute("INSERT INTO claim_cluster_stats BY NAME "
+                f"{CLUSTER_SUMMARY} GROUP BY cluster_id")
 
 
 # Every schema change is a dated migration, applied once, in order.
@@ -188,6 +217,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("2026-12-05-02-speakers", _speakers_migration),
     ("2026-12-05-03-incremental-derive", _incremental_derive_migration),
     ("2026-12-05-04-search-index", _search_index_migration),
+    ("2026-12-05-05-cluster-stats", _cluster_stats_migration),
 ]
 
 
@@ -211,4 +241,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("ROLLBACK")
             raise
         applied.append(version)
+    if applied:
+        # Views are not versioned: they are made anew over the current tables.
+        views.create_views(con)
     return applied

@@ -50,8 +50,10 @@ def update_column(
     con: duckdb.DuckDBPyConnection, table: str, key: str, column: str, values: dict[str, str]
 ) -> None:
     """Set `column` to `values[key]` in the rows whose `key` is in `values`."""
-    data = pa.table({key: pa.array(list(values), pa.string()),
-                     column: pa.array(list(values.values()), pa.string())})
+    if not values:
+        return
+    data = pa.table({"k": pa.array(list(values), pa.string()),
+                     "v": pa.array(list(values.values()), pa.string())})
     with registered(con, "staged_values", data):
-        con.execute(f"UPDATE {table} SET {column} = s.{column} FROM staged_values s "
-                    f"WHERE {table}.{key} = s.{key}")
+        con.execute(f"UPDATE {table} SET {column} = s.v FROM staged_values s "
+                    f"WHERE {table}.{key} = s.k")

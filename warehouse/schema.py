@@ -249,9 +249,12 @@ article_duplicates = Table(
     _ts("detected_at"),
 )
 
+# Superseded by the term index below (migration 2026-12-05-03), which drops
+# them: kept only so that the migrations before it can run.
+legacy = MetaData()
 article_terms = Table(
     "article_terms",
-    metadata,
+    legacy,
     Column("article_id", String, nullable=False),
     Column("term", String, nullable=False),
     Column("count", Integer),
@@ -275,26 +278,49 @@ derive_queue = Table(
 
 claim_terms = Table(
     "claim_terms",
-    metadata,
+    legacy,
     Column("claim_id", String, nullable=False),
     Column("term", String, nullable=False),
     PrimaryKeyConstraint("claim_id", "term"),
 )
 
 
-def _document_frequencies(terms: Table) -> Table:
-    # How many rows of `terms` hold each term, kept in step by the derive step
-    # so that telling a rare term from a common one never scans the whole table.
-    return Table(
-        f"{terms.name}_df",
+# --- term index of stories and claim clusters (migration 2026-12-05-03) ---
+# For each kind (articles, claims): every key's stems as one list, how many
+# keys hold each stem, and the (stem, key) rows of the stems held by few keys,
+# the only ones that propose candidate pairs. The rare rows are bounded: a
+# stem stops having them once it is held by more keys than the ceiling, so
+# finding candidates never reads a table that grows with the warehouse.
+
+def _term_index(kind: str, key: str) -> tuple[Table, Table, Table]:
+    day = [Column("day", Integer, doc="days since 1970 of the key's time")]
+    lists = Table(
+        f"{kind}_term_lists",
+        metadata,
+        Column(key, String, primary_key=True),
+        Column("terms", ARRAY(String), nullable=False),
+        *[Column(c.name, c.type, doc=c.doc) for c in day],
+    )
+    frequencies = Table(
+        f"{kind}_terms_df",
         metadata,
         Column("term", String, primary_key=True),
         Column("n", Integer, nullable=False),
     )
+    rare = Table(
+        f"{kind}_rare_terms",
+        metadata,
+        Column("term", String, nullable=False),
+        Column(key, String, nullable=False),
+        *[Column(c.name, c.type) for c in day],
+    )
+    return lists, frequencies, rare
 
 
-article_terms_df = _document_frequencies(article_terms)
-claim_terms_df = _document_frequencies(claim_terms)
+article_term_lists, article_terms_df, article_rare_terms = _term_index(
+    "article", "article_id")
+claim_term_lists, claim_terms_df, claim_rare_terms = _term_index(
+    "claim", "claim_id")
 
 
 # --- one speaker, one identity (migration 2026-12-05-02-speakers) ---
@@ -361,4 +387,23 @@ search_stats = Table(
     Column("sum_len", BigInteger, nullable=False),
     Column("next_docid", Integer, nullable=False),
     Column("next_termid", Integer, nullable=False),
+)
+
+
+# --- cluster summaries (migration 2026-12-05-05-cluster-stats): kept by the
+# derive step for the clusters it touched, so that the views need not
+# aggregate every claim on every query. The view `claim_clusters` reads it.
+
+claim_cluster_stats = Table(
+    "claim_cluster_stats",
+    metadata,
+    Column("cluster_id", String, primary_key=True),
+    Column("label", Text, doc="the earliest claim's wording"),
+    Column("claims", Integer),
+    Column("speakers", Integer),
+    Column("articles", Integer),
+    Column("stances", ARRAY(String)),
+    Column("contradicted", Boolean, doc="one source asserts what another denies"),
+    Column("first_day", Date),
+    Column("last_day", Date),
 )

@@ -23,6 +23,8 @@ SELECT
     c.cue,
     c.claim_id,
     c.article_id,
+    a.story_id,
+    c.speaker_id,
     a.site,
     a.title AS article_title,
     a.url AS article_url
@@ -32,21 +34,12 @@ WHERE a.duplicate_of IS NULL AND c.claim_cluster_id IS NOT NULL
 ORDER BY cluster_id, day NULLS LAST, speaker, c.claim_id
 """
 
-# A cluster's label is its earliest claim's wording: clusters have no other name.
+# One row per cluster, from the summaries the derive step keeps
+# (`transform.derive.clusters.summarize_clusters`).
 CLAIM_CLUSTERS = """
 CREATE OR REPLACE VIEW claim_clusters AS
-SELECT
-    cluster_id,
-    arg_min(content, coalesce(day, DATE '9999-12-31')) AS label,
-    count(*) AS claims,
-    count(DISTINCT speaker) AS speakers,
-    count(DISTINCT article_id) AS articles,
-    list(DISTINCT stance ORDER BY stance) AS stances,
-    bool_or(stance = 'assert') AND bool_or(stance = 'deny') AS contradicted,
-    min(day) AS first_day,
-    max(day) AS last_day
-FROM claim_timeline
-GROUP BY cluster_id
+SELECT cluster_id, label, claims, speakers, articles, stances, contradicted, first_day, last_day
+FROM claim_cluster_stats
 """
 
 # Consecutive statements of one source on one cluster whose stance differs.
@@ -94,12 +87,14 @@ SELECT
     a.content AS content_a,
     a.day AS date_a,
     a.article_id AS article_id_a,
+    a.story_id AS story_id_a,
     a.site AS site_a,
     d.speaker AS speaker_b,
     d.stance AS stance_b,
     d.content AS content_b,
     d.day AS date_b,
     d.article_id AS article_id_b,
+    d.story_id AS story_id_b,
     d.site AS site_b
 FROM claim_timeline a
 JOIN claim_timeline d

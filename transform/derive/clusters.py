@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from claimwire.transform.derive.terms import content_terms, rare_terms, replace_terms, term_limit
+from claimwire.transform.derive.terms import TermIndex, content_terms, term_limit
 from claimwire.warehouse.idsets import id_table, update_column
 
 MIN_SIMILARITY = 0.5
@@ -47,10 +46,12 @@ MIN_SHARED = 2
 COMMON_TERM_MIN = 50
 COMMON_TERM_SHARE = 0.01
 # For finding stored claims: at most this many holders make a stem rare,
-# whatever the warehouse size, and at most CANDIDATES_PER_CLAIM stored claims
-# (those sharing the most stems) are compared with one new claim.
-COMMON_TERM_MAX = 2000
-CANDIDATES_PER_CLAIM = 200
+# whatever the warehouse size, and a new claim is compared with the members of
+# at most CANDIDATE_CLUSTERS stored clusters (those sharing the most rare stems
+# with it), each member that shares a rare stem with it (the others would
+# count as dissimilar anyway).
+COMMON_TERM_MAX = 300
+CANDIDATE_CLUSTERS = 5
 
 
 def claim_terms(content: str | None) -> frozenset[str]:
@@ -83,9 +84,12 @@ def common_term_limit(n_items: int, ceiling: int | None = None) -> int:
 
 
 def candidate_pairs(
-    term_sets: Sequence[frozenset[str]], limit: int | None = None
+    term_sets: Sequence[frozenset[str]],
+    limit: int | None = None,
+    fresh: Sequence[bool] | None = None,
 ) -> set[tuple[int, int]]:
-    """Index pairs (i < j) sharing at least one term held by at most `limit` sets.
+    """Index pairs (i < j) sharing at least one term held by at most `limit` sets;
+    with `fresh`, only pairs with at least one fresh member.
 
     An inverted index over the terms. Skipping the terms in more than
     `limit` sets bounds the pairs by the sum of squared posting lengths up to
@@ -101,18 +105,37 @@ def candidate_pairs(
     for members in postings.values():
         if len(members) < 2 or len(members) > limit:
             continue
-        for x, i in enumerate(members):
-            pairs.update((i, j) for j in members[x + 1 :])
+        if fresh is None:
+            for x, i in enumerate(members):
+                pairs.update((i, j) for j in members[x + 1 :])
+            continue
+        for i in members:
+            if fresh[i]:
+                pairs.update((min(i, j), max(i, j)) for j in members if j != i)
     return pairs
 
 
-def _similarities(items: Sequence[ClaimItem]) -> dict[tuple[int, int], float]:
+def _similarities(
+    items: Sequence[ClaimItem],
+    limit: int | None = None,
+    stored_pairs: Iterable[tuple[str, str]] | None = None,
+) -> dict[tuple[int, int], float]:
     """The non-zero Dice similarities {(i, j): s} (i < j) among candidate pairs;
-    pairs of two stored claims were settled before and are not compared."""
+    pairs of two stored claims were settled before and are not compared. With
+    `stored_pairs` (new claim id, stored claim id), a new claim is compared
+    with those stored claims only, and new claims with each other."""
     out: dict[tuple[int, int], float] = {}
-    for i, j in candidate_pairs([it.terms for it in items]):
-        if items[i].cluster is not None and items[j].cluster is not None:
-            continue
+    fresh = [it.cluster is None for it in items]
+    if stored_pairs is None:
+        pairs = candidate_pairs([it.terms for it in items], limit, fresh)
+    else:
+        new = [i for i, f in enumerate(fresh) if f]
+        pairs = {(new[i], new[j]) for i, j in
+                 candidate_pairs([items[i].terms for i in new], limit)}
+        position = {it.claim_id: i for i, it in enumerate(items)}
+        pairs |= {(min(position[a], position[b]), max(position[a], position[b]))
+                  for a, b in stored_pairs if a in position and b in position}
+    for i, j in pairs:
         s = dice(items[i].terms, items[j].terms)
         if s > 0.0:
             out[i, j] = s
@@ -123,11 +146,16 @@ def cluster_claims(
     items: Sequence[ClaimItem],
     min_similarity: float = MIN_SIMILARITY,
     cluster_sizes: dict[str, int] | None = None,
+    pair_limit: int | None = None,
+    stored_pairs: Iterable[tuple[str, str]] | None = None,
 ) -> dict[str, str]:
     """{claim_id: cluster_id} for every item, stored clusters kept whole.
 
     `cluster_sizes` gives a stored cluster's size when not all its members are
-    among `items` (the absent ones count as dissimilar to every newcomer).
+    among `items` (the absent ones count as dissimilar to every newcomer);
+    `pair_limit` is `candidate_pairs`' limit (default: by the number of items);
+    `stored_pairs` are the only (new, stored) pairs compared (default: those
+    `candidate_pairs` proposes).
 
     A merged group keeps the id of its stored cluster with the earliest
     statement; a group with no stored cluster is named after its earliest claim.
@@ -153,7 +181,7 @@ def cluster_claims(
         group_of.append(g)
     # sums[g][h]: sum of pair similarities between groups g != h (symmetric).
     sums: list[dict[int, float]] = [{} for _ in groups]
-    for (i, j), s in _similarities(items).items():
+    for (i, j), s in _similarities(items, pair_limit, stored_pairs).items():
         g, h = group_of[i], group_of[j]
         if g != h:
             sums[g][h] = sums[g].get(h, 0.0) + s
@@ -198,15 +226,20 @@ def cluster_claims(
     return out
 
 
+CLAIM_TERMS = TermIndex("claim", "claim_id", COMMON_TERM_MAX)
+_NO_DAY = 10**6  # undated statements sort last
+
+
 def assign_claim_clusters(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
     """Cluster the unclustered claims of these (original) articles; return how
     many claims changed cluster. The stored clusters they may join are those
-    with a member sharing enough stems."""
+    with a member sharing rare stems with them."""
     with id_table(con, "cl_articles", article_ids):
         rows = con.execute(
             """
             SELECT c.claim_id, c.content,
-                   coalesce(c.claimed_on, CAST(a.published_at AS DATE)) AS day
+                   datediff('day', DATE '1970-01-01',
+                            coalesce(c.claimed_on, CAST(a.published_at AS DATE))) AS day
             FROM claims c JOIN articles a USING (article_id)
             WHERE c.article_id IN (SELECT id FROM cl_articles)
               AND c.claim_cluster_id IS NULL AND a.duplicate_of IS NULL
@@ -215,81 +248,122 @@ def assign_claim_clusters(con: duckdb.DuckDBPyConnection, article_ids: list[str]
     if not rows:
         return 0
     new_terms = {r[0]: claim_terms(r[1]) for r in rows}
+    CLAIM_TERMS.add(con, pa.table({
+        "claim_id": pa.array([r[0] for r in rows], pa.string()),
+        "terms": pa.array([sorted(new_terms[r[0]]) for r in rows], pa.list_(pa.string())),
+        "day": pa.array([r[2] for r in rows], pa.int32()),
+    }))
     with id_table(con, "cl_new", sorted(new_terms)):
-        replace_terms(con, "claim_terms", "claim_id", "cl_new", pa.table({
-            "claim_id": pa.array([c for c, t in new_terms.items() for _ in t], pa.string()),
-            "term": pa.array([x for t in new_terms.values() for x in sorted(t)], pa.string()),
-        }))
-        stored, sizes = _stored_candidates(con)
-    items = [ClaimItem(cid, new_terms[cid], (day or date.max,), None) for cid, _, day in rows]
+        stored, pairs, sizes = _stored_candidates(con)
+    items = [ClaimItem(cid, new_terms[cid], (_NO_DAY if day is None else day,), None)
+             for cid, _, day in rows]
     items += [
-        ClaimItem(cid, frozenset(terms or ()), (day or date.max,), cluster)
+        ClaimItem(cid, frozenset(terms or ()), (_NO_DAY if day is None else day,), cluster)
         for cid, cluster, day, terms in stored
     ]
     before = {cid: cluster for cid, cluster, _, _ in stored}
-    assigned = {
-        cid: cluster
-        for cid, cluster in cluster_claims(items, cluster_sizes=sizes).items()
-        if before.get(cid) != cluster
-    }
-    update_column(con, "claims", "claim_id", "claim_cluster_id", assigned)
-    return len(assigned)
+    after = cluster_claims(items, cluster_sizes=sizes, pair_limit=COMMON_TERM_MAX,
+                           stored_pairs=pairs)
+    fresh = {cid: after[cid] for cid in new_terms}
+    # A stored cluster merged into another takes all its members along, not
+    # only those compared here.
+    renamed = {before[cid]: cluster for cid, cluster in after.items()
+               if cid in before and before[cid] != cluster}
+    update_column(con, "claims", "claim_id", "claim_cluster_id", fresh)
+    update_column(con, "claims", "claim_cluster_id", "claim_cluster_id", renamed)
+    moved = sum(sizes.get(old, 0) for old in renamed)
+    touch_clusters(con, [*fresh.values(), *renamed, *renamed.values()])
+    return len(fresh) + moved
+
+
+def touch_clusters(con: duckdb.DuckDBPyConnection, clusters: list[str] | str) -> None:
+    """Note clusters whose members this derive pass changed (ids, or a query
+    selecting them): `summarize_clusters` brings their summaries up to date."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS derive_touched_clusters (id VARCHAR)")
+    if isinstance(clusters, str):
+        con.execute(f"INSERT INTO derive_touched_clusters SELECT * FROM ({clusters}) "
+                    "WHERE claim_cluster_id IS NOT NULL")
+    elif clusters:
+        with id_table(con, "touched_now", clusters):
+            con.execute("INSERT INTO derive_touched_clusters SELECT id FROM touched_now")
+
+
+def summarize_clusters(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute the summary rows (`claim_cluster_stats`, what the view
+    `claim_clusters` shows) of the clusters this pass touched; how many."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS derive_touched_clusters (id VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE cs_ids AS "
+                "SELECT DISTINCT id FROM derive_touched_clusters WHERE id IS NOT NULL")
+    touched = con.execute("SELECT count(*) FROM cs_ids").fetchone()[0]
+    if touched:
+        con.execute("DELETE FROM claim_cluster_stats WHERE cluster_id IN (SELECT id FROM cs_ids)")
+        con.execute(f"INSERT INTO claim_cluster_stats BY NAME {CLUSTER_SUMMARY} "
+                    "WHERE cluster_id IN (SELECT id FROM cs_ids) GROUP BY cluster_id")
+    con.execute("DROP TABLE cs_ids")
+    con.execute("DELETE FROM derive_touched_clusters")
+    return touched
+
+
+# One row per cluster: its label is its earliest claim's wording (ties by
+# claim id), clusters have no other name; `contradicted` when one source
+# asserts what another denies. Over `claim_timeline` (originals only).
+CLUSTER_SUMMARY = """
+SELECT
+    cluster_id,
+    arg_min(content, (coalesce(day, DATE '9999-12-31'), claim_id)) AS label,
+    count(*) AS claims,
+    count(DISTINCT speaker) AS speakers,
+    count(DISTINCT article_id) AS articles,
+    list(DISTINCT stance ORDER BY stance) AS stances,
+    bool_or(stance = 'assert') AND bool_or(stance = 'deny') AS contradicted,
+    min(day) AS first_day,
+    max(day) AS last_day
+FROM claim_timeline
+"""
 
 
 def _stored_candidates(
     con: duckdb.DuckDBPyConnection,
-) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
-    """Stored clustered claims sharing a rare stem and MIN_SHARED stems in all
-    with a new claim (`cl_new`), the CANDIDATES_PER_CLAIM nearest per new claim:
-    (claim_id, cluster, day, terms) each, and the sizes of their clusters."""
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]], dict[str, int]]:
+    """Stored clustered claims sharing rare stems with a new claim (`cl_new`), in
+    the CANDIDATE_CLUSTERS clusters sharing the most with it: (claim_id,
+    cluster, day, terms) each, the (new, stored) pairs, and the sizes of their
+    clusters. Whether they share enough stems in all is `dice`'s to say."""
     total = con.execute("SELECT count(*) FROM claims").fetchone()[0]
-    limit = common_term_limit(total, COMMON_TERM_MAX)
-    with rare_terms(con, "claim_terms", "claim_id", "cl_new", limit) as rare:
-        stored = con.execute(
-            f"""
-            -- MATERIALIZED fences keep the planner from joining claim_terms
-            -- with itself on term alone before both sides are narrowed (it
-            -- did, once the tables had statistics: 16 s and 1 GB for 15,000
-            -- claims).
-            WITH new_rare AS MATERIALIZED (
-                SELECT n.claim_id, n.term FROM claim_terms n SEMI JOIN {rare} r ON r.term = n.term
-                WHERE n.claim_id IN (SELECT id FROM cl_new)
-            ),
-            cand AS MATERIALIZED (
-                SELECT DISTINCT n.claim_id AS a, o.claim_id AS b
-                FROM new_rare n
-                JOIN claim_terms o ON o.term = n.term AND o.claim_id <> n.claim_id
-                WHERE o.claim_id NOT IN (SELECT id FROM cl_new)
-            ),
-            cand_terms AS MATERIALIZED (
-                SELECT c.a, c.b, x.term FROM cand c JOIN claim_terms x ON x.claim_id = c.a
-            ),
-            near AS (
-                SELECT c.a, c.b, count(*) AS shared
-                FROM cand_terms c
-                JOIN claim_terms y ON y.claim_id = c.b AND y.term = c.term
-                GROUP BY c.a, c.b
-                HAVING count(*) >= ?
-            ),
-            nearest AS MATERIALIZED (
-                SELECT DISTINCT b AS claim_id FROM near
-                QUALIFY row_number() OVER (PARTITION BY a ORDER BY shared DESC, b) <= ?
-            )
-            SELECT c.claim_id, c.claim_cluster_id,
-                   coalesce(c.claimed_on, CAST(a.published_at AS DATE)),
-                   list(t.term) FILTER (WHERE t.term IS NOT NULL)
-            FROM nearest k
-            JOIN claims c ON c.claim_id = k.claim_id AND c.claim_cluster_id IS NOT NULL
-            JOIN articles a ON a.article_id = c.article_id
-            LEFT JOIN claim_terms t ON t.claim_id = c.claim_id
+    rows = con.execute(
+        """
+        WITH cand AS MATERIALIZED (
+            SELECT n.claim_id AS a, o.claim_id AS b, count(*) AS shared
+            FROM claim_rare_terms n
+            JOIN claim_terms_df d ON d.term = n.term
+            JOIN claim_rare_terms o ON o.term = n.term AND o.claim_id <> n.claim_id
+            WHERE n.claim_id IN (SELECT id FROM cl_new) AND d.n <= ?
+              AND o.claim_id NOT IN (SELECT id FROM cl_new)
             GROUP BY ALL
-            """,
-            [MIN_SHARED, CANDIDATES_PER_CLAIM],
-        ).fetchall()
+        ),
+        clustered AS MATERIALIZED (
+            SELECT c.a, c.b, c.shared, k.claim_cluster_id AS cluster
+            FROM cand c JOIN claims k ON k.claim_id = c.b AND k.claim_cluster_id IS NOT NULL
+        ),
+        best AS MATERIALIZED (
+            SELECT a, cluster FROM clustered GROUP BY a, cluster
+            QUALIFY row_number() OVER (PARTITION BY a ORDER BY sum(shared) DESC, cluster) <= ?
+        ),
+        nearest AS MATERIALIZED (
+            SELECT x.a, x.b, x.cluster FROM clustered x JOIN best USING (a, cluster)
+        )
+        SELECT n.b, any_value(n.cluster), any_value(l.day), any_value(l.terms), list(n.a)
+        FROM nearest n JOIN claim_term_lists l ON l.claim_id = n.b
+        GROUP BY n.b
+        """,
+        [common_term_limit(total, COMMON_TERM_MAX), CANDIDATE_CLUSTERS],
+    ).fetchall()
+    pairs = [(a, b) for b, _, _, _, news in rows for a in news]
+    stored = [row[:4] for row in rows]
     touched = sorted({cluster for _, cluster, _, _ in stored})
     with id_table(con, "cl_touched", touched):
         sizes = dict(con.execute(
             "SELECT claim_cluster_id, count(*) FROM claims "
             "WHERE claim_cluster_id IN (SELECT id FROM cl_touched) GROUP BY 1"
         ).fetchall())
-    return stored, sizes
+    return stored, pairs, sizes

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from claimwire.transform.derive import minhash
-from claimwire.transform.derive.terms import remove_terms
+from claimwire.transform.derive.clusters import CLAIM_TERMS, touch_clusters
 from claimwire.warehouse.idsets import id_table, insert_arrow, registered
 from claimwire.warehouse.staging import utcnow
 
@@ -344,5 +344,7 @@ def _write_links(
     with id_table(con, "nd_copies", copies):
         of_copies = "SELECT claim_id FROM claims WHERE article_id IN (SELECT id FROM nd_copies)"
         con.execute(f"DELETE FROM claim_mentions WHERE claim_id IN ({of_copies})")
-        remove_terms(con, "claim_terms", "claim_id", of_copies)
+        touch_clusters(con, "SELECT claim_cluster_id FROM claims "
+                            "WHERE article_id IN (SELECT id FROM nd_copies)")
+        CLAIM_TERMS.remove(con, of_copies)
         con.execute("DELETE FROM claims WHERE article_id IN (SELECT id FROM nd_copies)")

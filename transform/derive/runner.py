@@ -35,7 +35,7 @@ from claimwire.counts import RunCounts
 from claimwire.errors import DeriveError
 from claimwire.failpoints import failpoint
 from claimwire.transform.derive import minhash, search
-from claimwire.transform.derive.clusters import assign_claim_clusters
+from claimwire.transform.derive.clusters import assign_claim_clusters, summarize_clusters
 from claimwire.transform.derive.near_duplicates import NearDupSettings, mark_near_duplicates
 from claimwire.transform.derive.speakers import assign_speakers
 from claimwire.transform.derive.stories import assign_stories
@@ -179,6 +179,8 @@ class _Pass:
                 counts.claims_clustered += assign_claim_clusters(con, ids)
             with _timed(times, "speakers"):
                 counts.speakers_changed += assign_speakers(con, ids)
+            with _timed(times, "cluster_summaries"):
+                summarize_clusters(con)
             with _timed(times, "search_index"):
                 if not search.index_articles(con, ids):
                     counts.search_index_skipped += 1

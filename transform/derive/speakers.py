@@ -24,6 +24,7 @@ from claimwire.transform.claims.identity import (
     mention_keys,
     resolve_identities,
 )
+from claimwire.transform.derive.clusters import touch_clusters
 from claimwire.warehouse.idsets import id_table, insert_arrow, update_column
 from claimwire.warehouse.staging import utcnow
 
@@ -85,6 +86,9 @@ def assign_speakers(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> i
     # that met its full name) renames its older claims too.
     with id_table(con, "sp_changed", [i.id for i in batch.identities]), \
             id_table(con, "sp_claims", list(assigned)):
+        touch_clusters(con, "SELECT c.claim_cluster_id FROM claims c JOIN speakers s "
+                            "USING (speaker_id) WHERE c.speaker_id IN (SELECT id FROM sp_changed) "
+                            "AND c.speaker_canonical IS DISTINCT FROM s.canonical")
         con.execute(
             "UPDATE claims SET speaker_canonical = s.canonical FROM speakers s "
             "WHERE claims.speaker_id = s.speaker_id "

@@ -9,11 +9,14 @@ share names, places and the event's vocabulary (the five seed articles share
 11% against the seeds in the extraction benchmark).
 
 Incremental: a derive pass places its own articles among the stories already
-stored, through term posting lists (`article_terms`) joined in SQL, so older
-rows are never recomputed. Candidate pairs come only through terms that are
-not very common, then are checked on all their terms, so the work grows with
-the pass and not with its square. Copies (near or exact duplicates) take
-their original's story.
+stored, through the term index (`terms.TermIndex`: the rare stems' rows, each
+article's list of stems, dated), so older rows are never recomputed.
+Candidate pairs come only through stems that are not very common and from
+the days around the new articles (the index is in day order, so the rest of
+the warehouse is skipped unread), the CANDIDATES_PER_ARTICLE sharing the most
+of them, then are checked on all their stems: the work grows with the pass,
+not with the warehouse. Copies (near or exact duplicates) take their
+original's story.
 """
 
 from __future__ import annotations
@@ -26,13 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from claimwire.transform.derive.terms import (
-    content_terms,
-    rare_terms,
-    remove_terms,
-    replace_terms,
-    term_limit,
-)
+from claimwire.transform.derive.terms import TermIndex, content_terms, term_limit
 from claimwire.warehouse.idsets import id_table, update_column
 
 TOP_TERMS = 30
@@ -51,7 +48,9 @@ WINDOW = timedelta(days=7)
 # candidates bounded at any warehouse size.
 COMMON_TERM_MIN = 50
 COMMON_TERM_SHARE = 0.01
-COMMON_TERM_MAX = 1000
+COMMON_TERM_MAX = 300
+# The stored articles (sharing the most rare stems) compared with one new article.
+CANDIDATES_PER_ARTICLE = 100
 # New articles are paired against the warehouse this many at a time.
 CHUNK = 1000
 
@@ -102,6 +101,14 @@ def _order(row: tuple[Any, ...]) -> tuple[datetime, str]:
     return (_when(row) or _LATEST, row[0])
 
 
+ARTICLE_TERMS = TermIndex("article", "article_id", COMMON_TERM_MAX)
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _day(moment: datetime | None) -> int | None:
+    return (moment.replace(tzinfo=None) - _EPOCH).days if moment is not None else None
+
+
 def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
     """Give the derived articles a story; return how many new stories began."""
     ids = sorted(set(article_ids))
@@ -109,10 +116,9 @@ def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> in
     with id_table(con, "st_loaded", ids):
         # Copies (now) neither found nor attract stories: the pass's own, and
         # stored articles a late-arriving original of this pass made copies.
-        remove_terms(con, "article_terms", "article_id",
-                     "SELECT article_id FROM articles WHERE duplicate_of IS NOT NULL AND "
-                     "(article_id IN (SELECT id FROM st_loaded) "
-                     " OR duplicate_of IN (SELECT id FROM st_loaded))")
+        ARTICLE_TERMS.remove(con, "SELECT article_id FROM articles WHERE duplicate_of IS NOT NULL "
+                                  "AND (article_id IN (SELECT id FROM st_loaded) "
+                                  "     OR duplicate_of IN (SELECT id FROM st_loaded))")
         rows = con.execute(
             "SELECT article_id, published_at, first_seen_at, title, text FROM articles "
             "WHERE article_id IN (SELECT id FROM st_loaded) AND duplicate_of IS NULL"
@@ -132,89 +138,73 @@ def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> in
     return created
 
 
-def _story_pairs(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[tuple[Any, ...]]:
+def _story_pairs(
+    con: duckdb.DuckDBPyConnection, ids: list[str], days: dict[str, int | None]
+) -> list[tuple[Any, ...]]:
     """(a, b, shared, size_a, size_b, when_b, story_b) for new `a` and any `b` that
-    may be in one story with it: sharing a rare term, in the time window, with
-    enough shared terms in all. Done a chunk of new articles at a time."""
+    may be in one story with it: sharing a rare term, in the time window, the
+    nearest ones. Done a chunk of new articles at a time."""
     originals = con.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NULL").fetchone()
+    limit = common_term_limit(originals[0])
     window = int(WINDOW.total_seconds())
+    margin = WINDOW.days + 1
     out: list[tuple[Any, ...]] = []
-    with rare_terms(con, "article_terms", "article_id", "st_new",
-                    common_term_limit(originals[0])) as rare:
-        for start in range(0, len(ids), CHUNK):
-            with id_table(con, "st_chunk", ids[start : start + CHUNK]):
-                out += con.execute(
-                    f"""
-                    -- MATERIALIZED fences keep the planner from joining
-                    -- article_terms with itself on term alone (the old
-                    -- quadratic self-join) before the candidates narrow it.
-                    WITH cand AS MATERIALIZED (
-                        SELECT DISTINCT n.article_id AS a, o.article_id AS b
-                        FROM article_terms n
-                        JOIN {rare} r ON r.term = n.term
-                        JOIN article_terms o ON o.term = n.term AND o.article_id <> n.article_id
-                        WHERE n.article_id IN (SELECT id FROM st_chunk)
-                    ),
-                    near AS MATERIALIZED (
-                        SELECT c.a, c.b, coalesce(db.published_at, db.first_seen_at) AS when_b,
-                               db.story_id AS story_b
-                        FROM cand c
-                        JOIN articles da ON da.article_id = c.a
-                        JOIN articles db ON db.article_id = c.b
-                        WHERE db.duplicate_of IS NULL AND (
-                            coalesce(da.published_at, da.first_seen_at) IS NULL
-                            OR coalesce(db.published_at, db.first_seen_at) IS NULL
-                            OR abs(epoch(coalesce(da.published_at, da.first_seen_at))
-                                   - epoch(coalesce(db.published_at, db.first_seen_at))) <= ?)
-                    ),
-                    near_terms AS MATERIALIZED (
-                        SELECT c.a, c.b, x.term FROM near c
-                        JOIN article_terms x ON x.article_id = c.a
-                    ),
-                    shared AS (
-                        SELECT c.a, c.b, count(*) AS shared
-                        FROM near_terms c
-                        JOIN article_terms y ON y.article_id = c.b AND y.term = c.term
-                        GROUP BY ALL
-                        HAVING count(*) >= ?
-                    ),
-                    sizes AS (
-                        SELECT article_id, count(*) AS size FROM article_terms
-                        WHERE article_id IN (SELECT a FROM shared)
-                           OR article_id IN (SELECT b FROM shared)
-                        GROUP BY ALL
-                    )
-                    SELECT s.a, s.b, s.shared, sa.size, sb.size, n.when_b, n.story_b
-                    FROM shared s
-                    JOIN near n ON n.a = s.a AND n.b = s.b
-                    JOIN sizes sa ON sa.article_id = s.a
-                    JOIN sizes sb ON sb.article_id = s.b
-                    -- same_story() decides; this only drops clear misses early
-                    WHERE s.shared >= ? * least(sa.size, sb.size) - 1e-9
-                    """,
-                    [window, MIN_SHARED, MIN_OVERLAP],
-                ).fetchall()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        known = [d for d in (days.get(a) for a in chunk) if d is not None]
+        if not known:
+            continue
+        lo, hi = min(known) - margin, max(known) + margin
+        with id_table(con, "st_chunk", chunk):
+            out += con.execute(
+                f"""
+                -- Literal day bounds: zone maps then skip every row group of the
+                -- term index outside the days around the new articles.
+                WITH cand AS MATERIALIZED (
+                    SELECT n.article_id AS a, o.article_id AS b, count(*) AS rare_shared
+                    FROM article_rare_terms n
+                    JOIN article_terms_df d ON d.term = n.term
+                    JOIN article_rare_terms o ON o.term = n.term AND o.article_id <> n.article_id
+                    WHERE n.article_id IN (SELECT id FROM st_chunk)
+                      AND n.day BETWEEN {lo} AND {hi} AND o.day BETWEEN {lo} AND {hi}
+                      AND d.n <= ?
+                    GROUP BY ALL
+                ),
+                near AS MATERIALIZED (
+                    SELECT c.a, c.b, coalesce(db.published_at, db.first_seen_at) AS when_b,
+                           db.story_id AS story_b
+                    FROM cand c
+                    JOIN articles da ON da.article_id = c.a
+                    JOIN articles db ON db.article_id = c.b
+                    WHERE db.duplicate_of IS NULL
+                      AND abs(epoch(coalesce(da.published_at, da.first_seen_at))
+                              - epoch(coalesce(db.published_at, db.first_seen_at))) <= ?
+                    QUALIFY row_number() OVER (PARTITION BY c.a
+                                               ORDER BY c.rare_shared DESC, c.b) <= ?
+                )
+                SELECT n.a, n.b, len(list_intersect(la.terms, lb.terms)), len(la.terms),
+                       len(lb.terms), n.when_b, n.story_b
+                FROM near n
+                JOIN article_term_lists la ON la.article_id = n.a
+                JOIN article_term_lists lb ON lb.article_id = n.b
+                WHERE la.day BETWEEN {lo} AND {hi} AND lb.day BETWEEN {lo} AND {hi}
+                """,
+                [limit, window, CANDIDATES_PER_ARTICLE],
+            ).fetchall()
     return out
 
 
 def _link_stories(
     con: duckdb.DuckDBPyConnection, new: dict[str, tuple[Any, ...]], ids: list[str]
 ) -> int:
-    terms = {aid: story_terms(r[3], r[4]) for aid, r in new.items()}
-    replace_terms(
-        con,
-        "article_terms",
-        "article_id",
-        "st_new",
-        pa.table(
-            {
-                "article_id": pa.array([a for a, t in terms.items() for _ in t], pa.string()),
-                "term": pa.array([k for t in terms.values() for k in t], pa.string()),
-                "count": pa.array([v for t in terms.values() for v in t.values()], pa.int32()),
-            }
-        ),
-    )
-    pairs = _story_pairs(con, ids)
+    terms = {aid: sorted(story_terms(r[3], r[4])) for aid, r in new.items()}
+    days = {aid: _day(_when(r)) for aid, r in new.items()}
+    ARTICLE_TERMS.add(con, pa.table({
+        "article_id": pa.array(list(terms), pa.string()),
+        "terms": pa.array(list(terms.values()), pa.list_(pa.string())),
+        "day": pa.array([days[a] for a in terms], pa.int32()),
+    }))
+    pairs = _story_pairs(con, ids, days)
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:

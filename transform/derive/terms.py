@@ -7,16 +7,15 @@ content words and must not be thrown by plurals, tenses, demonyms
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import duckdb
 import pyarrow as pa
 
 from claimwire.transform.normalize import hash_key_text
-from claimwire.warehouse.idsets import insert_arrow, registered
+from claimwire.warehouse.idsets import registered
 
 # Function words, auxiliaries, reporting and hedging verbs: they say how
 # something was said, not what it is about, so they never make two texts alike.
@@ -80,49 +79,79 @@ def term_counts(text: str) -> Counter[str]:
     return Counter(content_terms(text))
 
 
-def replace_terms(
-    con: duckdb.DuckDBPyConnection, table: str, key: str, ids_view: str, rows: pa.Table
-) -> None:
-    """Replace the term rows of the keys listed in `ids_view` with `rows`, keeping
-    the table's document frequencies (`<table>_df`) in step."""
-    remove_terms(con, table, key, f"SELECT id FROM {ids_view}")
-    insert_arrow(con, table, rows, "IGNORE")
-    with registered(con, "new_terms", rows):
+@dataclass(frozen=True)
+class TermIndex:
+    """The stems of articles (or claims) kept for finding candidate pairs: a
+    list per key (`<kind>_term_lists`), a count per stem (`<kind>_terms_df`),
+    and (stem, key) rows for the stems held by at most `ceiling` keys
+    (`<kind>_rare_terms`), the only ones that propose candidates. A stem that
+    passes the ceiling loses its rows for good (it never proposes again),
+    so the rare rows stay bounded whatever the warehouse holds."""
+
+    kind: str
+    key: str
+    ceiling: int
+
+    @property
+    def lists(self) -> str:
+        return f"{self.kind}_term_lists"
+
+    @property
+    def df(self) -> str:
+        return f"{self.kind}_terms_df"
+
+    @property
+    def rare(self) -> str:
+        return f"{self.kind}_rare_terms"
+
+    def add(self, con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+        """Index keys given as rows (key, terms list, day); keys indexed before are
+        replaced. Call inside the derive transaction."""
+        if rows.num_rows == 0:
+            return
+        with registered(con, "ti_new", rows):
+            self.remove(con, f"SELECT {self.key} FROM ti_new")
+            con.execute(f"INSERT INTO {self.lists} BY NAME SELECT * FROM ti_new")
+            con.execute("""
+                CREATE OR REPLACE TEMP TABLE ti_counts AS
+                SELECT term, count(*) AS n FROM (SELECT unnest(terms) AS term FROM ti_new)
+                GROUP BY term""")
+        before = f"(SELECT term, n FROM {self.df} WHERE term IN (SELECT term FROM ti_counts))"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE ti_crossed AS
+            SELECT c.term FROM ti_counts c JOIN {before} d USING (term)
+            WHERE d.n <= {self.ceiling} AND d.n + c.n > {self.ceiling}""")
         con.execute(
-            f"INSERT INTO {table}_df BY NAME SELECT term, count(*) AS n FROM new_terms "
-            f"GROUP BY term ON CONFLICT (term) DO UPDATE SET n = {table}_df.n + excluded.n"
-        )
+            f"INSERT INTO {self.df} BY NAME SELECT term, n FROM ti_counts "
+            f"ON CONFLICT (term) DO UPDATE SET n = {self.df}.n + excluded.n")
+        con.execute(f"DELETE FROM {self.rare} WHERE term IN (SELECT term FROM ti_crossed)")
+        with registered(con, "ti_new", rows):
+            con.execute(f"""
+                INSERT INTO {self.rare} BY NAME
+                SELECT t.term, t.{self.key}, t.day
+                FROM (SELECT {self.key}, day, unnest(terms) AS term FROM ti_new) t
+                JOIN {self.df} d ON d.term = t.term
+                WHERE d.n <= {self.ceiling} AND t.term IN (SELECT term FROM ti_counts)
+                ORDER BY t.day, t.term""")
+        for temp in ("ti_counts", "ti_crossed"):
+            con.execute(f"DROP TABLE {temp}")
 
-
-def remove_terms(con: duckdb.DuckDBPyConnection, table: str, key: str, keys_sql: str) -> None:
-    """Delete the term rows of the keys `keys_sql` selects, and their counts."""
-    con.execute(
-        f"UPDATE {table}_df SET n = {table}_df.n - d.c FROM "
-        f"(SELECT term, count(*) AS c FROM {table} WHERE {key} IN ({keys_sql}) GROUP BY term) d "
-        f"WHERE {table}_df.term = d.term"
-    )
-    con.execute(f"DELETE FROM {table} WHERE {key} IN ({keys_sql})")
-
-
-@contextlib.contextmanager
-def rare_terms(
-    con: duckdb.DuckDBPyConnection, table: str, key: str, ids_view: str, limit: int
-) -> Iterator[str]:
-    """Temp table `<table>_rare` of the terms of the keys in `ids_view` held by at
-    most `limit` keys of the whole table: the terms that propose candidate
-    pairs. Very common terms would pair nearly every row with every other. The
-    frequencies come from `<table>_df`, so this costs what the new keys cost."""
-    name = f"{table}_rare"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT t.term FROM {table} t "
-        f"JOIN {table}_df d ON d.term = t.term "
-        f"WHERE t.{key} IN (SELECT id FROM {ids_view}) AND d.n <= ?",
-        [limit],
-    )
-    yield name
-    # Not in a finally: after an error the transaction is aborted, the rollback
-    # drops the table, and a DROP here would hide the error that matters.
-    con.execute(f"DROP TABLE IF EXISTS {name}")
+    def remove(self, con: duckdb.DuckDBPyConnection, keys_sql: str) -> None:
+        """Take the keys `keys_sql` selects out of the index."""
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE ti_gone AS
+            SELECT {self.key}, terms FROM {self.lists} WHERE {self.key} IN ({keys_sql})""")
+        if con.execute("SELECT count(*) FROM ti_gone").fetchone()[0]:
+            con.execute(f"""
+                UPDATE {self.df} SET n = {self.df}.n - g.c FROM
+                (SELECT term, count(*) AS c FROM (SELECT unnest(terms) AS term FROM ti_gone)
+                 GROUP BY term) g
+                WHERE {self.df}.term = g.term""")
+            con.execute(f"DELETE FROM {self.rare} WHERE {self.key} IN "
+                        f"(SELECT {self.key} FROM ti_gone)")
+            con.execute(f"DELETE FROM {self.lists} WHERE {self.key} IN "
+                        f"(SELECT {self.key} FROM ti_gone)")
+        con.execute("DROP TABLE ti_gone")
 
 
 def term_limit(total: int, floor: int, share: float, ceiling: int) -> int:
