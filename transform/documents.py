@@ -116,7 +116,11 @@ def transform_documents(config: Config, docs: list[PendingDocument]) -> Transfor
             }
         )
         statuses.append(_status(doc, "processed", None, now))
-    claims_rows, mention_rows = _claims(config, candidates, version)
+    claims_rows, mention_rows, skipped = _claims(config, candidates, version)
+    for status in statuses:
+        if status["doc_id"] in skipped:
+            # The article loads with its text; only its claims are missing, and why.
+            status["error"] = f"claims_skipped: {skipped[status['doc_id']]}"
     result = TransformResult()
     result.tables["articles"] = rows_to_arrow(schema.articles, candidates, CANDIDATE_EXTRA)
     result.tables["claims"] = rows_to_arrow(schema.claims, claims_rows)
@@ -127,6 +131,7 @@ def transform_documents(config: Config, docs: list[PendingDocument]) -> Transfor
         articles_extracted=len(candidates),
         extraction_failed=sum(1 for s in statuses if s["status"] == "failed"),
         claims_found=len(claims_rows),
+        claims_skipped=len(skipped),
     )
     return result
 
@@ -137,7 +142,11 @@ def _status(doc: PendingDocument, status: str, error: str | None, now: datetime)
 
 def _claims(
     config: Config, candidates: list[dict[str, Any]], version: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """Claim and mention rows of the candidates, and {doc_id: reason} of those
+    whose claims were skipped (text over `[claims] max_text_chars`, or over
+    `[claims] time_budget` seconds)."""
+    from claimwire.budget import OutOfTime, time_limit
     from claimwire.transform.claims import extract_claims_many
     from claimwire.transform.claims.pubdate import publication_date
     from claimwire.transform.nlp import load_nlp
@@ -148,7 +157,7 @@ def _claims(
         firsts.setdefault(cand["content_hash"] or cand["article_id"], cand)
     unique = list(firsts.values())
     if not unique:
-        return [], []
+        return [], [], {}
     nlp = load_nlp(config.claims.model)
     # Relative dates ("on Monday") need the article's date; an undated page
     # may still carry it in its URL or dateline.
@@ -159,8 +168,22 @@ def _claims(
     ]
     claim_rows: list[dict[str, Any]] = []
     mention_rows: list[dict[str, Any]] = []
-    results = extract_claims_many(inputs, nlp=nlp, prefilter=config.claims.prefilter)
-    for cand, found in zip(unique, results, strict=True):
+    skipped_keys: dict[str, str] = {}
+    limits = config.claims
+    # One article per call (as fast as batching them, measured), each under its
+    # own time limit, so a pathological page costs its budget and no more.
+    for cand, item in zip(unique, inputs, strict=True):
+        key = cand["content_hash"] or cand["article_id"]
+        if len(cand["text"]) > limits.max_text_chars:
+            skipped_keys[key] = (f"text of {len(cand['text'])} characters is over "
+                                 f"max_text_chars ({limits.max_text_chars})")
+            continue
+        try:
+            with time_limit(limits.time_budget):
+                found = next(extract_claims_many([item], nlp=nlp, prefilter=limits.prefilter))
+        except OutOfTime as exc:
+            skipped_keys[key] = str(exc)
+            continue
         for seq, claim in enumerate(found):
             cid = claim_id(cand["article_id"], seq, claim.char_start, claim.char_end)
             claim_rows.append(
@@ -194,4 +217,6 @@ def _claims(
                         "unit": mention.unit,
                     }
                 )
-    return claim_rows, mention_rows
+    skipped = {c["doc_id"]: skipped_keys[k] for c in candidates
+               if (k := c["content_hash"] or c["article_id"]) in skipped_keys}
+    return claim_rows, mention_rows, skipped
