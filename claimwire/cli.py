@@ -116,16 +116,23 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
+    from claimwire.warehouse.userquery import QueryRefused, check_statements, run_user_query
+
     config = _config(args)
+    try:
+        check_statements(duckdb.connect(), args.query)  # before waiting for the warehouse
+    except QueryRefused as exc:
+        raise UsageError(str(exc)) from exc
     with _reading(config) as con:
         try:
-            cursor = con.execute(args.query)
-            if cursor.description is None:
-                return 0
-            columns = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
+            result = run_user_query(con, args.query)
+        except QueryRefused as exc:
+            raise UsageError(str(exc)) from exc
         except duckdb.Error as exc:
             raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from exc
+    if result is None:
+        return 0
+    columns, rows = result
     print(format_rows(columns, rows, args.format, max_width=None if args.full else 60))
     return 0
 
