@@ -87,6 +87,8 @@ def stage_acquired(
     writer.add("documents",
                rows_to_arrow(schema.documents, acquired.documents + fetched.documents))
     writer.info = counts.to_dict()
+    writer.records = [key for key, _ in fetched.records]
+    writer.feed_urls = sorted({f.feed_url for f in acquired.feeds})
     batch = writer.write()
     failpoint("poll_staged")
     # Only now that the batch is safe on disk may the items count as known.

@@ -31,6 +31,7 @@ from claimwire.transform.derive.clusters import assign_claim_clusters
 from claimwire.transform.derive.near_duplicates import NearDupSettings, mark_near_duplicates
 from claimwire.transform.derive.stories import assign_stories
 from claimwire.warehouse import views
+from claimwire.warehouse.db import rollback
 from claimwire.warehouse.idsets import id_table
 from claimwire.warehouse.queries import derive_queue_size
 
@@ -127,7 +128,7 @@ def _work_off(
             failpoint("derive_in_transaction")
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
         done += len(ids)
         counts.articles_derived += len(ids)
