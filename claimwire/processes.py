@@ -46,10 +46,10 @@ def die_with_parent() -> None:
 
 
 def ignore_interrupts() -> None:
-    """For helper processes: Ctrl-C and SIGTERM are the run's to handle; a helper
-    is stopped by its parent (or dies with it)."""
+    """For helper processes: Ctrl-C (sent to the whole terminal process group)
+    is the run's to handle; the run stops its helpers. SIGTERM keeps its
+    default: multiprocessing stops processes with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
