@@ -3,10 +3,15 @@ ends a run as cleanly as Ctrl-C.
 
 `timeout`, systemd and docker stop a run with SIGTERM and later SIGKILL.
 Worker processes (the transform pool, the feed-parse sandbox) must not
-outlive the run: each asks the kernel to kill it when its parent goes
-(`die_with_parent`), so even a SIGKILLed run leaves nothing behind. The
-forkserver that starts pool workers exits by itself once the run is gone
-(it watches a pipe the run holds), which takes the workers with it.
+outlive the run, so each watches the run's process and exits when it goes
+(`die_with`), even when the run was SIGKILLed and ran no cleanup at all.
+
+Watching the parent is not enough: pool workers are children of
+multiprocessing's forkserver, not of the run, and the forkserver only exits
+once its children have (they hold the pipe it waits on), while the workers
+wait forever for work from the dead run. So a worker watches the run itself
+(a pidfd, which cannot be fooled by a reused pid); with the workers gone,
+the forkserver and the resource tracker exit too.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import select
 import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from types import FrameType
@@ -28,12 +36,47 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: unwound like Ctrl-C, so staged work is kept."""
 
 
-def die_with_parent() -> None:
-    """Have the kernel SIGKILL this process when its parent exits (Linux; a no-op
-    elsewhere). Call it first thing in a child process."""
-    if not sys.platform.startswith("linux"):
+def die_with(run_pid: int) -> None:
+    """End this process when process `run_pid` (the run that wants its work)
+    exits. Call it first thing in a helper process."""
+    if run_pid == os.getppid():
+        _die_with_parent()
         return
+    try:
+        handle: int | None = os.pidfd_open(run_pid)
+    except ProcessLookupError:
+        os._exit(1)  # the run is already gone
+    except (AttributeError, OSError):  # no pidfds here: poll the pid instead
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])  # readable once the process has exited
+        else:
+            while _alive(run_pid):
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="claimwire-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent exits (Linux)."""
     parent = os.getppid()
+    if not sys.platform.startswith("linux"):
+        threading.Thread(target=lambda: (_wait_for_exit(parent), os._exit(1)),
+                         name="claimwire-watchdog", daemon=True).start()
+        return
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -41,8 +84,13 @@ def die_with_parent() -> None:
         return
     # The parent may have died before the request took effect: then this
     # process was already handed to init (or a subreaper) and must go now.
-    if parent == 1 or os.getppid() != parent:
+    if os.getppid() != parent:
         os._exit(1)
+
+
+def _wait_for_exit(pid: int) -> None:
+    while _alive(pid):
+        time.sleep(1.0)
 
 
 def ignore_interrupts() -> None:

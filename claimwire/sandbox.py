@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import os
 import pickle
 import queue
 import threading
@@ -43,12 +44,14 @@ class SandboxUnavailable(SandboxError):
 START_TIMEOUT = 60.0
 
 
-def _serve(conn: Connection, memory_bytes: int | None, preload: tuple[str, ...]) -> None:
+def _serve(
+    conn: Connection, memory_bytes: int | None, preload: tuple[str, ...], run_pid: int
+) -> None:
     import importlib
 
-    from claimwire.processes import die_with_parent, ignore_interrupts
+    from claimwire.processes import die_with, ignore_interrupts
 
-    die_with_parent()
+    die_with(run_pid)
     ignore_interrupts()
     for module in preload:  # imports do not count against the first call's time
         importlib.import_module(module)
@@ -91,8 +94,9 @@ class _Helper:
         context = get_context("forkserver")
         ours, theirs = context.Pipe()
         try:
-            process = context.Process(target=_serve, args=(theirs, self._memory, self._preload),
-                                      name="claimwire-sandbox", daemon=True)
+            process = context.Process(
+                target=_serve, args=(theirs, self._memory, self._preload, os.getpid()),
+                name="claimwire-sandbox", daemon=True)
             process.start()
         except (AssertionError, OSError) as exc:
             ours.close()

@@ -93,15 +93,15 @@ def _quiet(message: str) -> None:
     pass
 
 
-def _prepare(config: Config, say: Say) -> None:
+def _prepare(config: Config, say: Say) -> int:
     """Create or migrate the warehouse, clear what killed runs left behind, and
-    quarantine staged batches that cannot be trusted."""
+    quarantine staged batches that cannot be trusted (returns how many)."""
     with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout):
         pass  # creates or migrates the schema before any planning reads it
     removed = remove_stale(config.staging_path)
     if removed:
         say(f"removed {removed} stale plan file(s) and unfinished batch(es) of killed runs")
-    check_staged(config, say)
+    return check_staged(config, say)
 
 
 def run_ingest(
@@ -115,7 +115,7 @@ def run_ingest(
     say = report or _quiet
     summary = RunSummary(run_id=new_run_id(kind), kind=kind, started_at=utcnow())
     deadline = time.monotonic() + config.polling.fetch_budget
-    _prepare(config, say)
+    summary.counts.batches_quarantined += _prepare(config, say)
     states = feed_states(config, feed_urls)
     if not states:
         raise NoFeedsError(
@@ -125,6 +125,11 @@ def run_ingest(
     leftovers = len(complete_batches(config.staging_path))
     if leftovers:
         say(f"found {leftovers} staged batch(es) from an interrupted run; loading them too")
+    if leftover_batches(config, "poll"):
+        # Before polling: a left-over batch that cannot be loaded is quarantined
+        # now, and this very poll fetches its items again.
+        summary.counts.add(load_staged(config, [], run_id=summary.run_id, leftovers="poll",
+                                       derive_after=False, report=say))
     plans = plan_poll(config, states=states)
     pool = transform_pool(config) if (
         config.worker_count > 1 and len(states) >= WARM_POOL_MIN_FEEDS) else None
@@ -178,7 +183,7 @@ def run_backfill(
     say = report or _quiet
     summary = RunSummary(run_id=new_run_id("backfill"), kind="backfill", started_at=utcnow(),
                          window=window)
-    _prepare(config, say)
+    summary.counts.batches_quarantined += _prepare(config, say)
     units = [source.unit for source in sources]
     checkpoint = BackfillCheckpoint.load(config.staging_path / "checkpoints",
                                          checkpoint_key(window, units))

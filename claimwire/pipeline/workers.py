@@ -3,6 +3,7 @@ claim and status tables, in worker processes that keep the spaCy model warm."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -10,7 +11,7 @@ from multiprocessing import get_context
 from claimwire.config import Config
 from claimwire.failpoints import failpoint
 from claimwire.pipeline.planning import read_transform_plan
-from claimwire.processes import die_with_parent, ignore_interrupts, stop_pool
+from claimwire.processes import die_with, ignore_interrupts, stop_pool
 from claimwire.warehouse.staging import BatchWriter
 
 # spaCy's string store only grows: a worker is replaced after this many shards.
@@ -31,10 +32,11 @@ def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
     return batch
 
 
-def warm_worker(model: str) -> None:
+def warm_worker(model: str, run_pid: int | None = None) -> None:
     """Load what a transform needs (extractor, spaCy model) into this process,
-    which dies with the run that started it."""
-    die_with_parent()
+    which ends when the run `run_pid` does."""
+    if run_pid is not None:
+        die_with(run_pid)
     ignore_interrupts()
     from claimwire.transform.documents import extractor_version
     from claimwire.transform.nlp import load_nlp
@@ -55,7 +57,7 @@ def transform_pool(config: Config) -> ProcessPoolExecutor:
         max_workers=config.worker_count,
         mp_context=get_context("forkserver"),
         initializer=warm_worker,
-        initargs=(config.claims.model,),
+        initargs=(config.claims.model, os.getpid()),
     )
     # Submitting no-ops makes the executor start every worker now.
     for _ in range(config.worker_count):
