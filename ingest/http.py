@@ -14,8 +14,8 @@ What it guarantees, all limits coming from `HttpSettings`:
   and the back-off between them), enforced inside every socket read so a
   drip-feeding server or a chain of slow hops cannot outlast it. A retry whose
   wait (`Retry-After`, at most `backoff_max`) does not fit in what is left is
-  not made; a host whose last URLs all failed after their retries gets no
-  more retries in this client's life, so hundreds of pages answering
+  not made; a host whose last answers were all failures worth a retry gets
+  no more retries until it answers properly, so hundreds of pages answering
   `503 Retry-After: 15` cost one attempt each. `get_many(deadline=...)` starts
   no request after the caller's deadline.
 * Size: `max_bytes` on the wire (early from Content-Length, then counted while
@@ -71,8 +71,9 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _ORIGIN_BOUND_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 # Small error bodies are read so the connection can be reused; bigger ones are dropped.
 _DRAIN_LIMIT = 64 * 1024
-# URLs of one host in a row that failed after all their retries before the
-# host gets no more retries (each later URL still gets one attempt).
+# Answers of one host in a row that called for a retry (429, 5xx, refused
+# connections) before it gets no more retries; every URL still gets one
+# attempt, and any other answer resets the count.
 STRUGGLING_AFTER = 3
 # The error of a URL `get_many` did not start because its deadline passed.
 DEFERRED = "deferred: fetch budget spent before this URL was started"
@@ -606,29 +607,29 @@ class HttpClient:
         truncate: int | None,
     ) -> _Hop:
         host = _host_key(url)
-        with self._failures_lock:
-            if self._failures_in_a_row.get(host, 0) >= STRUGGLING_AFTER:
-                retries = 0
         attempt = 0
         while True:
             hop = self._exchange(url, headers, accept, truncate)
             if not self._retryable(hop):
                 self._note_outcome(host, failed=False)
                 return hop
+            struggling = self._note_outcome(host, failed=True)
             delay = self._retry_delay(hop, attempt) if attempt < retries else None
             left = netguard.remaining()
-            if delay is None or (left is not None and delay >= left):
-                # Out of retries, or the wait asked for would outlast the budget.
-                self._note_outcome(host, failed=True)
+            if struggling or delay is None or (left is not None and delay >= left):
+                # Out of retries, a host that keeps failing, or a wait that
+                # would outlast the budget.
                 return hop
             log.debug("retrying %s in %.1fs after %s", url, delay, hop.error or hop.status)
             time.sleep(delay)
             attempt += 1
 
-    def _note_outcome(self, host: str, *, failed: bool) -> None:
+    def _note_outcome(self, host: str, *, failed: bool) -> bool:
+        """Count the host's answer; True when it has failed STRUGGLING_AFTER times in a row."""
         with self._failures_lock:
-            self._failures_in_a_row[host] = self._failures_in_a_row.get(host, 0) + 1 if failed \
-                else 0
+            count = self._failures_in_a_row.get(host, 0) + 1 if failed else 0
+            self._failures_in_a_row[host] = count
+        return count >= STRUGGLING_AFTER
 
     @staticmethod
     def _retryable(hop: _Hop) -> bool:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
-import threading
 from pathlib import Path
 
 import duckdb
@@ -48,24 +45,6 @@ def rows(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
-
-
-def run_measured(args: list[str], timeout: float = 300) -> tuple[int, str, str, int]:
-    """Run a command; (exit code, stdout, stderr, peak RSS in bytes of exactly that process)."""
-    with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            assert proc.stdout is not None
-            out = proc.stdout.read()
-            # wait4 rather than Popen.wait: it also gives this child's own rusage
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        return proc.returncode, out, err.read(), usage.ru_maxrss * 1024
 
 
 @pytest.fixture

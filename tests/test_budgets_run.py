@@ -61,7 +61,7 @@ def test_retry_after_server_huge_and_dense_pages_end_within_budget(tmp_path, db_
                            allow=["127.0.0.1/32", "127.0.0.2/32"])
         text = cfg.read_text().replace("[warehouse]\n", "[warehouse]\nworkers = 2\n")
         text = text.replace("retries = 0", "retries = 2\ntotal_timeout = 10.0")
-        cfg.write_text(text + "\n[claims]\ntime_budget = 4.0\n")
+        cfg.write_text(text + "\n[claims]\ntime_budget = 1.5\n")
         started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-m", "claimwire.cli", "ingest", "--config", str(cfg)],
@@ -83,7 +83,7 @@ def test_retry_after_server_huge_and_dense_pages_end_within_budget(tmp_path, db_
                                 "'processed' AND error IS NOT NULL"))
     assert set(errors) == {"Huge", "Dense"}
     assert "over max_text_chars (200000)" in errors["Huge"]
-    assert errors["Dense"] == "claims_skipped: over the 4 s time budget"
+    assert errors["Dense"] == "claims_skipped: over the 1.5 s time budget"
     (text_length,) = rows(db_path, "SELECT length(text) FROM articles WHERE title = 'Huge'")[0]
     assert text_length > 1_000_000  # the text is kept; only its claims were skipped
     assert "claims skipped    2" in done.stdout

@@ -44,22 +44,28 @@ def test_retry_after_longer_than_backoff_max_or_the_budget_is_not_waited():
               "/fits": [Reply(status=503, headers={"Retry-After": "1"}), PAGE],
               "/over": Reply(status=503, headers={"Retry-After": "3"})}
     with serve(routes) as base, client(backoff_max=10.0, total_timeout=2.5) as http:
+        assert http.get(base + "/fits").ok
         started = time.monotonic()
         assert http.get(base + "/long").error == "http_status: 503"
         assert http.get(base + "/over").error == "http_status: 503"
         assert time.monotonic() - started < 1.5
-        assert http.get(base + "/fits").ok
     paths = [s.path for s in base.requests]
     assert paths.count("/long") == 1 and paths.count("/over") == 1 and paths.count("/fits") == 2
 
 
 def test_a_host_that_keeps_failing_gets_no_more_retries():
     routes = {f"/p{i}": Reply(status=503, headers={"Retry-After": "0"}) for i in range(8)}
+    routes["/ok"] = PAGE
+    routes["/flaky"] = [Reply(status=503, headers={"Retry-After": "0"}), PAGE]
     with serve(routes) as base, client(per_host_connections=1) as http:
         results = list(http.get_many([base + f"/p{i}" for i in range(8)]))
+        # an answer that is not a failure lets the host's URLs be retried again
+        assert http.get(base + "/ok").ok
+        assert http.get(base + "/flaky").ok
     assert all(r.error == "http_status: 503" for r in results)
-    # three URLs with their two retries, then one attempt each for the other five
-    assert len(base.requests) == 3 * 3 + 5
+    assert [s.path for s in base.requests[-3:]] == ["/ok", "/flaky", "/flaky"]
+    # the first URL with its two retries, then one attempt each for the other seven
+    assert len(base.requests) == 3 + 7 + 3
 
 
 def test_no_request_starts_after_the_deadline():
