@@ -71,6 +71,21 @@ def test_formerly_quadratic_feeds_parse_in_linear_time(name):
     assert large < 8 * max(small, 0.02), f"{name}: {small:.3f} s -> {large:.3f} s"
 
 
+def test_page_metadata_patterns_are_linear_on_a_megabyte():
+    from claimwire.transform.authors import split_names
+    from claimwire.transform.body import json_ld_text
+
+    # a byline of "@." repeated, and a JSON-LD body with "<br" then a megabyte of spaces:
+    # both were quadratic (8 KB: 0.2 s and 0.08 s; a megabyte: most of an hour)
+    for call in (lambda: split_names("@." * (MB // 2)),
+                 lambda: json_ld_text("<p>x</p><br" + " " * MB)):
+        started = time.process_time()
+        call()
+        assert time.process_time() - started < 2.0
+    assert json_ld_text("<p>a</p><br  />b<BR>c< /p >d") == "a\nb\nc\nd"
+    assert split_names("jane@example.com") == ["jane@example.com"]
+
+
 def test_escaping_and_stripping_keep_what_feeds_say():
     body = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "AAAA">]><rss version="2.0">'
             b"<channel><title>t</title><item><title>Fish &amp; chips < 5 & more</title>"
