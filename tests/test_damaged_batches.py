@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -77,6 +79,9 @@ def test_damaged_batch_is_quarantined_and_the_run_recovers(case, site, reference
     assert snapshot(db) == reference
     ((where, reason),) = quarantined_batches(staging)
     assert where.name.startswith(f"{kind}-") and reason
+    status = subprocess.run([sys.executable, "-m", "claimwire.cli", "status", "--config",
+                             str(cfg)], capture_output=True, text=True, timeout=120)
+    assert "quarantined staged batches" in status.stdout and where.name in status.stdout
     # nothing is left to load, and a further run changes nothing
     assert not [p for p in staging.iterdir() if p.name.startswith(("poll-", "transform-"))]
     assert ingest(cfg).returncode == 0

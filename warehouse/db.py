@@ -106,11 +106,14 @@ def open_warehouse(
 
 @contextlib.contextmanager
 def reading(
-    path: Path, on_wait: Callable[[str], None] | None = None
+    path: Path,
+    on_wait: Callable[[str], None] | None = None,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse, read-only; waits (saying so through `on_wait`) while a load
-    holds the lock; WarehouseError when there is no warehouse yet."""
-    con = connect(path, read_only=True, on_wait=on_wait)
+    """The warehouse, read-only; waits (saying so through `on_wait`) up to
+    `wait_seconds` while a load holds the lock; WarehouseError when there is no
+    warehouse yet."""
+    con = connect(path, read_only=True, on_wait=on_wait, wait_seconds=wait_seconds)
     try:
         yield con
     finally:
