@@ -41,6 +41,19 @@ POLL_SHARD_ARGS: dict[str, Any] = {
     "execution_timeout": timedelta(hours=1),
 }
 
+# One CC-NEWS WARC file (~1 GB) per task, streamed: as long as its own time cap
+# ([backfill] cc_total_timeout, 1 h by default) and then some for the pages it keeps.
+# Two at a time per run, as the HTTP client allows two connections per host: each task
+# has its own client, so the limit has to be Airflow's.
+CC_NEWS_SHARD_ARGS: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(hours=1),
+    "execution_timeout": timedelta(hours=3),
+    "max_active_tis_per_dagrun": 2,
+}
+
 # Transform shards are CPU work on archived bytes: a retry only helps when the worker
 # itself died (OOM, node loss), so one is enough.
 TRANSFORM_SHARD_ARGS: dict[str, Any] = {

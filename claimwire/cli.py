@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, NoReturn
 
 from claimwire import __version__
 from claimwire.config import Config, ConfigError, load_config
-from claimwire.errors import NoFeedsError, UsageError, WarehouseError
+from claimwire.errors import (
+    DeriveError,
+    NoFeedsError,
+    SourceUnavailable,
+    UsageError,
+    WarehouseError,
+)
 from claimwire.output import FORMATS, format_rows
 
 if TYPE_CHECKING:  # heavy imports wait for the commands that need them
@@ -108,6 +114,9 @@ def _print_summary(summary: RunSummary) -> None:
     if g("batches_quarantined"):
         lines.append(f"  quarantined       {g('batches_quarantined')} staged batch(es) that could "
                      "not be loaded (see `claimwire status`); their items are fetched again")
+    if g("derive_failed"):
+        lines.append(f"  derive failed     {g('derive_failed')} article(s), kept queued "
+                     "(see `claimwire status`; `claimwire derive --retry` after a fix)")
     print("\n".join(lines))
 
 
@@ -131,14 +140,21 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     for path in args.warc or []:
         if not Path(path).exists():
             raise UsageError(f"--warc: not found: {path}")
+    if (args.domain or args.cc_base) and not args.cc_news:
+        raise UsageError("--domain and --cc-base go with --cc-news")
     feeds = list(args.feed or [])
-    if not feeds and not (args.sitemap or args.warc or args.replay):
+    if not feeds and not (args.sitemap or args.warc or args.replay or args.cc_news):
         feeds = [s.feed_url for s in feed_states(config) if not s.disabled]
         if not feeds:
             raise UsageError("nothing to backfill from: no feeds configured; give --feed, "
-                             "--sitemap, --warc or --replay")
+                             "--sitemap, --warc, --cc-news or --replay")
     sources = backfill_sources(feeds=feeds, sitemaps=args.sitemap or (), warcs=args.warc or ())
     _say(f"backfill of items published {args.date_from} .. {args.date_to} (inclusive, UTC)")
+    if args.cc_news:
+        from claimwire.pipeline.ccnews import cc_news_options, cc_news_sources
+
+        options = cc_news_options(config, args.domain or (), args.cc_base)
+        sources += cc_news_sources(config, window, options, say=None if args.quiet else _say)
     summary = run_backfill(config, window, sources, report=None if args.quiet else _say)
     _print_summary(summary)
     return 0
@@ -185,7 +201,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from claimwire.warehouse.queries import feed_status, last_runs, table_counts
+    from claimwire.warehouse.queries import derive_failures, feed_status, last_runs, table_counts
     from claimwire.warehouse.staging import quarantined_batches
 
     config = _config(args)
@@ -193,12 +209,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts = table_counts(con)
         feeds = feed_status(con)
         runs = last_runs(con)
+        failures = derive_failures(con)
     print(f"warehouse {config.warehouse_path}")
     print("  " + ", ".join(f"{name} {n}" for name, n in counts.items()))
     print("\nfeeds")
     print(format_rows(*feeds, max_width=50))
     print("\nlast runs")
     print(format_rows(*runs, max_width=40))
+    if failures[1]:
+        print("\narticles whose derive failed (`claimwire derive --retry` retries those set aside)")
+        print(format_rows(*failures, max_width=60))
     quarantined = quarantined_batches(config.staging_path)
     if quarantined:
         print(f"\nquarantined staged batches ({quarantined[0][0].parent})")
@@ -208,10 +228,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
-    from claimwire.pipeline import derive_reporting
+    from claimwire.pipeline import derive_reporting, rebuild_search_index
 
     config = _config(args)
-    counts = derive_reporting(config, (lambda message: None) if args.quiet else _say)
+    say = (lambda message: None) if args.quiet else _say
+    counts = derive_reporting(config, say, retry=args.retry)
+    if args.rebuild_search:
+        indexed = rebuild_search_index(config, say)
+        print(f"search index rebuilt over {indexed} article(s)")
+    if counts.derive_failed:
+        print(f"{counts.derive_failed} article(s) failed to derive and stay queued "
+              "(`claimwire status` shows why)")
     if not counts.articles_derived:
         print("nothing to derive: every loaded article is up to date")
         return 0
@@ -293,6 +320,19 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from claimwire.explorer.commands import serve
+
+    return serve(_config(args), host=args.host, port=args.port)
+
+
+def cmd_chart_timeline(args: argparse.Namespace) -> int:
+    from claimwire.explorer.commands import chart_timeline
+
+    return chart_timeline(_config(args), speaker=args.speaker, out=Path(args.out),
+                          fmt=args.format)
+
+
 def cmd_eval_claims(args: argparse.Namespace) -> int:
     from claimwire.transform.claims.evaluate import evaluate, format_report
 
@@ -345,6 +385,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a sitemap or sitemap index (repeatable)")
     p.add_argument("--warc", action="append", metavar="PATH",
                    help="a WARC/WARC.gz file or a directory of them (repeatable)")
+    p.add_argument("--cc-news", action="store_true",
+                   help="Common Crawl's news archive: stream the CC-NEWS WARC files crawled "
+                        "from the range's start to [backfill] cc_margin_days (default 3) "
+                        "after its end, keep the pages of --domain (default: [backfill] "
+                        "domains, else the configured feeds' domains); one resumable unit "
+                        "per WARC file")
+    p.add_argument("--domain", action="append", metavar="DOMAIN",
+                   help="with --cc-news: keep pages of this site and its subdomains "
+                        "(repeatable)")
+    p.add_argument("--cc-base", metavar="URL",
+                   help="with --cc-news: where CC-NEWS is served, e.g. a mirror (default: "
+                        "[backfill] cc_base, https://data.commoncrawl.org/)")
     p.add_argument("--replay", action="store_true",
                    help="re-run extraction, dedup and claims over the raw archive for the range")
     p.add_argument("--quiet", action="store_true")
@@ -363,6 +415,11 @@ def build_parser() -> argparse.ArgumentParser:
             "finish near duplicates, stories, claim clusters and the search index for loaded "
             "articles still queued (ingest and backfill do this themselves)")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--retry", action="store_true",
+                   help="also retry the articles set aside after failing several passes")
+    p.add_argument("--rebuild-search", action="store_true",
+                   help="then rebuild the whole search index from the articles (drops what "
+                        "re-processed articles left behind; about 1 ms per article)")
 
     feeds = sub.add_parser("feeds", help="manage the feed list")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
@@ -389,6 +446,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--limit", type=_positive, default=10)
     p.add_argument("--claims", type=_count, default=5, help="claims shown per article")
+
+    p = add("serve", cmd_serve,
+            "the claims explorer: a read-only web app over the warehouse")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8080)
+
+    chart = sub.add_parser("chart", help="draw the explorer's charts to a file")
+    chart_sub = chart.add_subparsers(dest="chart_command", required=True, metavar="CHART")
+    p = chart_sub.add_parser("timeline", parents=[common],
+                             help="a speaker's claims over time (x = day, colour = stance, "
+                                  "one row per story)")
+    p.add_argument("--speaker", required=True, metavar="NAME",
+                   help="a speaker's name, any spelling, or speaker id")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="output file: .svg, .png or .html (self-contained)")
+    p.add_argument("--format", choices=["svg", "png", "html"],
+                   help="output format (default: from the file name)")
+    p.set_defaults(func=cmd_chart_timeline)
 
     p = add("eval-claims", cmd_eval_claims, "score the claim stage against gold claims")
     p.add_argument("--gold", required=True, metavar="FILE")
@@ -427,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, FeedListError, NoFeedsError) as exc:
         print(f"claimwire: error: {exc}", file=sys.stderr)
         return 2
-    except WarehouseError as exc:
+    except (WarehouseError, DeriveError, SourceUnavailable) as exc:
         print(f"claimwire: error: {exc}", file=sys.stderr)
         return 1
     except Terminated:

@@ -133,6 +133,24 @@ class WarehouseSettings:
 
 
 @dataclass(frozen=True)
+class BackfillSettings:
+    """Backfills from Common Crawl's news archive (CC-NEWS); see ingest/ccnews.py."""
+
+    # Airflow backfill runs also acquire their interval from CC-NEWS (the CLI
+    # asks with --cc-news).
+    cc_news: bool = False
+    # Publishers to keep (each with its subdomains); () = the configured feeds' domains.
+    domains: tuple[str, ...] = ()
+    cc_base: str = setting("https://data.commoncrawl.org/", nonempty=True)
+    # Pages are captured after publication: WARC files begun up to this long
+    # after the range are read too.
+    cc_margin_days: float = setting(3.0, minimum=0)
+    # One WARC file is ~1 GB: its own caps, far above a page's.
+    cc_max_bytes: int = setting(2 * 1024 * 1024 * 1024, minimum=1)
+    cc_total_timeout: float = setting(3600.0, above=0)
+
+
+@dataclass(frozen=True)
 class Config:
     warehouse_path: Path = Path(DEFAULT_WAREHOUSE)
     archive_dir: Path | None = None
@@ -144,6 +162,7 @@ class Config:
     claims: ClaimSettings = field(default_factory=ClaimSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     airflow: AirflowSettings = field(default_factory=AirflowSettings)
+    backfill: BackfillSettings = field(default_factory=BackfillSettings)
     feeds: tuple[FeedConfig, ...] = ()
     source: Path | None = None
 
@@ -173,7 +192,8 @@ class Config:
         return replace(self, http=replace(self.http, allow_networks=merged))
 
 
-SECTIONS = ("warehouse", "http", "polling", "claims", "dedup", "airflow", "feeds")
+SECTIONS = ("warehouse", "http", "polling", "claims", "dedup", "airflow", "backfill",
+            "feeds")
 FEED_KEYS = ("url", "name", "tags")
 
 
@@ -274,6 +294,13 @@ def _feeds(raw: dict[str, Any], path: Path | None) -> tuple[FeedConfig, ...]:
     return tuple(feeds)
 
 
+def _backfill(raw: dict[str, Any], path: Path | None) -> BackfillSettings:
+    settings: BackfillSettings = _section(raw, "backfill", BackfillSettings, path)
+    if not settings.cc_base.startswith(("http://", "https://")):
+        raise ConfigError(f"{path}: [backfill] cc_base must be an http(s) URL")
+    return settings
+
+
 def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
     if explicit:
         return Path(explicit)
@@ -331,6 +358,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         claims=_section(raw, "claims", ClaimSettings, path),
         dedup=_section(raw, "dedup", DedupSettings, path),
         airflow=_section(raw, "airflow", AirflowSettings, path),
+        backfill=_backfill(raw, path),
         feeds=_feeds(raw, path),
         source=path,
     )

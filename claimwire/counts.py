@@ -30,6 +30,7 @@ class RunCounts:
     sitemap_documents: int = 0
     warc_records: int = 0
     warc_damaged: int = 0
+    warc_failed: int = 0  # WARC files a server would not give (CC-NEWS)
     # transform
     documents_transformed: int = 0
     articles_extracted: int = 0
@@ -54,7 +55,9 @@ class RunCounts:
     near_duplicates: int = 0
     stories_new: int = 0
     claims_clustered: int = 0
+    speakers_changed: int = 0
     search_index_skipped: int = 0
+    derive_failed: int = 0
 
     def add(self, other: RunCounts | Mapping[str, Any]) -> RunCounts:
         """Add `other`'s counts to these (in place); returns self."""
@@ -88,4 +91,4 @@ class RunCounts:
     @property
     def errors(self) -> int:
         return (self.feeds_failed + self.pages_failed + self.documents_failed
-                + self.batches_quarantined)
+                + self.warc_failed + self.batches_quarantined)

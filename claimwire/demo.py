@@ -68,4 +68,6 @@ def run_demo(config: Config, *, port: int | None, report: Callable[[str], None])
         f"\nquery it yourself: claimwire sql \"SELECT speaker_canonical, stance, content "
         f"FROM claims\"  (warehouse {config.warehouse_path})"
     )
+    given = f" --config {config.source}" if config.source else ""
+    print(f"explore it in a browser: claimwire serve{given}  (then open http://127.0.0.1:8080/)")
     return 0

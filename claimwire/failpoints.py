@@ -2,7 +2,8 @@
 
 `CLAIMWIRE_FAILPOINT=<name>` makes the process SIGKILL itself when it reaches
 that point: no cleanup handlers, no flushing, exactly like a power cut or the
-OOM killer. Unset (always, outside tests), a failpoint costs one dict lookup.
+OOM killer; `<name>@<n>` waits for the n-th time (a point inside a loop).
+Unset (always, outside tests), a failpoint costs one dict lookup.
 """
 
 from __future__ import annotations
@@ -18,10 +19,22 @@ POINTS = (
     "derive_in_transaction",  # loaded articles queued, derive step before COMMIT
     "transform_staged",  # a transform batch is on disk, not loaded
 )
-# Only reached by backfills: a source unit is staged and checkpointed.
-BACKFILL_POINTS = ("backfill_unit_done",)
+# Only reached by backfills.
+BACKFILL_POINTS = (
+    "backfill_unit_done",  # a source unit is staged and checkpointed
+    "cc_news_page_archived",  # inside a CC-NEWS file: a kept page archived, file unfinished
+)
+
+_reached: dict[str, int] = {}
 
 
 def failpoint(name: str) -> None:
-    if os.environ.get("CLAIMWIRE_FAILPOINT") == name:
+    wanted = os.environ.get("CLAIMWIRE_FAILPOINT")
+    if not wanted:
+        return
+    point, _, nth = wanted.partition("@")
+    if point != name:
+        return
+    _reached[name] = _reached.get(name, 0) + 1
+    if _reached[name] >= int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)

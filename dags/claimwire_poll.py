@@ -1,15 +1,17 @@
 """claimwire_poll: poll the feeds, fetch new items into the raw archive, load them.
 
     choose_window, plan -> poll_shard (mapped: one task per shard of feeds) -> load -> publish
+    choose_window -> plan_cc_news -> cc_news_shard (mapped: one task per CC-NEWS file) -> load
 
 `publish` emits an event on `claimwire://raw-documents` when documents landed, and
 always for a backfill run; the event schedules `claimwire_transform`. Which
 publication window a run acquires is decided once, in `choose_window` (see
 `claimwire.airflow_support.poll_window_bounds`): the nightly run takes every new item
 the feeds offer; a backfill run (`airflow backfill create --dag-id claimwire_poll ...`)
-takes exactly the items published in its data interval (walking the feeds' archives),
-and the transform then re-processes that interval. Loads are idempotent, so re-runs
-add no rows.
+takes exactly the items published in its data interval (walking the feeds' archives,
+and, with `[backfill] cc_news = true`, reading the Common Crawl news archive's WARC
+files for it), and the transform then re-processes that interval. Loads are
+idempotent, so re-runs add no rows.
 
 Wiring only: the work is done by `claimwire.pipeline`, imported inside the tasks so
 parsing this file stays cheap for the DAG processor.
@@ -25,6 +27,7 @@ from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_conte
 from airflow.sdk.exceptions import AirflowSkipException
 
 from claimwire.airflow_support import (
+    CC_NEWS_SHARD_ARGS,
     DAG_DEFAULT_ARGS,
     LOAD_ARGS,
     PLAN_ARGS,
@@ -95,15 +98,35 @@ def claimwire_poll() -> None:
             window=pipeline.Window.from_dict(window),
         )
 
-    @task(**LOAD_ARGS)
-    def load(batch_dirs: list[str], plan_paths: list[str]) -> dict[str, int]:
+    @task(**PLAN_ARGS)
+    def plan_cc_news(window: dict[str, str]) -> list[dict]:
+        from claimwire import pipeline
+        from claimwire.pipeline.ccnews import plan_cc_news
+
+        # [] for a live run or with [backfill] cc_news off: the mapped task is skipped.
+        return plan_cc_news(load_config(), pipeline.Window.from_dict(window))
+
+    @task(**CC_NEWS_SHARD_ARGS)
+    def cc_news_shard(shard: dict, window: dict[str, str]) -> str:
+        from claimwire import pipeline
+        from claimwire.pipeline.ccnews import acquire_cc_news
+
+        return acquire_cc_news(load_config(), shard, pipeline.Window.from_dict(window),
+                               run_id=get_current_context()["run_id"])
+
+    # Either mapped task may be skipped (no feeds; no CC-NEWS files): load what the
+    # other staged, but nothing when one of them failed.
+    @task(**LOAD_ARGS, trigger_rule="none_failed_min_one_success")
+    def load(batch_dirs: list[str], plan_paths: list[str],
+             cc_news_batches: list[str]) -> dict[str, int]:
         from claimwire.pipeline import load_staged
 
         config = load_config()
         # The slice fetches every shard's result in one request; iterating the lazy
         # sequence would make one request per shard. Poll batches a failed run left
         # behind are loaded first, so this run's newer feed state wins.
-        counts = load_staged(config, batch_dirs[:], run_id=get_current_context()["run_id"],
+        counts = load_staged(config, [*batch_dirs[:], *cc_news_batches[:]],
+                             run_id=get_current_context()["run_id"],
                              leftovers="poll").to_dict()
         for path in plan_paths[:]:
             Path(path).unlink(missing_ok=True)
@@ -136,10 +159,12 @@ def claimwire_poll() -> None:
         }
 
     window = choose_window()
-    # No shards (no feeds configured) skips the mapped task, and with it load and publish.
+    # Either mapped task is skipped when it has nothing to do (no feeds; a live run or
+    # no CC-NEWS); load still runs for the other, and publish decides on an event.
     plans = plan()
     batches = poll_shard.partial(window=window).expand(plan_path=plans)
-    publish(load(batches, plans), window)
+    cc_news = cc_news_shard.partial(window=window).expand(shard=plan_cc_news(window))
+    publish(load(batches, plans, cc_news), window)
 
 
 claimwire_poll()

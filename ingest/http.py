@@ -40,10 +40,10 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpcore
 import httpx
@@ -61,6 +61,9 @@ from claimwire.formats.media import (
 )
 from claimwire.ingest import netguard
 from claimwire.ingest.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse
+
+if TYPE_CHECKING:
+    from claimwire.ingest.http_stream import BodyStream
 
 log = logging.getLogger(__name__)
 
@@ -488,6 +491,27 @@ class HttpClient:
                     yield _unfetched(queues[host].popleft(), DEFERRED)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def stream(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        total_timeout: float,
+        headers: Mapping[str, str] | None = None,
+    ) -> AbstractContextManager[BodyStream]:
+        """GET `url` and read its body as a binary file, never holding it whole.
+
+        For files far larger than a page (a 1 GB WARC file): the guard,
+        redirect checks, timeouts, retries and politeness of `get`, with the
+        caller's `max_bytes` and `total_timeout` for the whole transfer; a
+        broken connection resumes by Range. Read inside the `with` block, in
+        this thread. Raises `http_stream.StreamError`; see `http_stream`.
+        """
+        from claimwire.ingest.http_stream import open_stream
+
+        return open_stream(self, url, max_bytes=max_bytes, total_timeout=total_timeout,
+                           headers=headers)
 
     # -- internals
 

@@ -29,7 +29,7 @@ import io
 import logging
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,6 +123,7 @@ class WarcStats:
     not_response: int = 0  # request, metadata, warcinfo, revisit... records
     bad_status: int = 0  # responses other than HTTP 200
     not_html: int = 0
+    unwanted: int = 0  # responses whose URL the caller did not want (another site)
     too_large: int = 0
     out_of_window: int = 0
     damaged: int = 0  # records (or the rest of a file) that could not be read
@@ -153,20 +154,24 @@ def _is_warc_name(name: str) -> bool:
 
 
 def read_warc_pages(
-    sources: Iterable[Path | str | BinaryIO],
+    paths: Iterable[Path | str | BinaryIO],
     window: Window,
     *,
     stats: WarcStats | None = None,
+    want: Callable[[str], bool] | None = None,
 ) -> Iterator[WarcPage]:
     """HTML pages dated in `window` from WARC / WARC.gz files, directories of
-    them, or open binary streams (read to their end, not closed here).
+    them, or open binary streams.
 
-    Pass a `WarcStats` to learn what was skipped.
+    An open binary stream may stand in for a path (a WARC read off the
+    network); it is read once, forward only, and left open. `want(url)`, when
+    given, picks the responses to read by their target URL before their body
+    is looked at. Pass a `WarcStats` to learn what was skipped.
     """
     stats = stats if stats is not None else WarcStats()
-    for source in sources:
+    for source in paths:
         if not isinstance(source, Path | str):
-            yield from read_warc_stream(source, window, stats=stats)
+            yield from read_warc_stream(source, window, stats=stats, want=want)
             continue
         for path in warc_files([source]):
             try:
@@ -175,7 +180,8 @@ def read_warc_pages(
                 stats.errors.append(f"{path}: {exc}")
                 continue
             with handle:
-                yield from read_warc_stream(handle, window, stats=stats, name=str(path))
+                yield from read_warc_stream(handle, window, stats=stats, name=str(path),
+                                            want=want)
 
 
 def read_warc_stream(
@@ -184,13 +190,15 @@ def read_warc_stream(
     *,
     stats: WarcStats | None = None,
     name: str | None = None,
+    want: Callable[[str], bool] | None = None,
 ) -> Iterator[WarcPage]:
     """HTML pages dated in `window` from one WARC / WARC.gz stream, which need
-    not be seekable; `name` labels its errors in `stats`."""
+    not be seekable; `name` labels its errors in `stats`, `want` as in
+    `read_warc_pages`."""
     stats = stats if stats is not None else WarcStats()
     stats.files += 1
     label = name or str(getattr(stream, "name", None) or "<stream>")
-    yield from _pages_of_file(stream, label, window, stats)
+    yield from _pages_of_file(stream, label, window, stats, want)
 
 
 class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
@@ -219,7 +227,11 @@ class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
 
 
 def _pages_of_file(
-    handle: BinaryIO, path: str, window: Window, stats: WarcStats
+    handle: BinaryIO,
+    path: str,
+    window: Window,
+    stats: WarcStats,
+    want: Callable[[str], bool] | None = None,
 ) -> Iterator[WarcPage]:
     try:
         iterator = _CheckedIterator(handle)
@@ -247,7 +259,7 @@ def _pages_of_file(
                          f"(at most {MAX_RECORD_BYTES})")
             return
         try:
-            page = _page_of(record, window, stats)
+            page = _page_of(record, window, stats, want)
             if _truncated(record):
                 # warcio ends quietly at a cut-off gzip member or file; the
                 # record's own length is the only sign that bytes are missing.
@@ -263,7 +275,9 @@ def _pages_of_file(
             yield page
 
 
-def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
+def _page_of(
+    record: Any, window: Window, stats: WarcStats, want: Callable[[str], bool] | None = None
+) -> WarcPage | None:
     if record.rec_type != "response":
         stats.not_response += 1
         return None
@@ -276,6 +290,9 @@ def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
     record_date = parse_datetime(record.rec_headers.get_header("WARC-Date"))
     if not url or record_date is None:
         stats.damaged += 1
+        return None
+    if want is not None and not want(url):
+        stats.unwanted += 1
         return None
     declared, params = media_type(http.get_header("Content-Type"))
     if declared and declared not in PAGE_TYPES and declared not in ("application/octet-stream",):
@@ -309,7 +326,7 @@ def _page_of(record: Any, window: Window, stats: WarcStats) -> WarcPage | None:
 
 def _ends_cleanly(handle: BinaryIO) -> bool:
     """An uncompressed WARC ends with the blank lines closing its last record
-    (not checked on a stream that cannot seek)."""
+    (not checked on a stream: its transport reports a cut-off transfer itself)."""
     try:
         if not handle.seekable():
             return True

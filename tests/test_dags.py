@@ -336,10 +336,13 @@ def test_poll_dag_wiring(described: dict) -> None:
     assert dag["catchup"] is False
     assert dag["max_active_runs"] == 1
     tasks = dag["tasks"]
-    assert set(tasks) == {"choose_window", "plan", "poll_shard", "load", "publish"}
+    assert set(tasks) == {"choose_window", "plan", "poll_shard", "plan_cc_news",
+                          "cc_news_shard", "load", "publish"}
     assert tasks["poll_shard"]["mapped"]
     assert tasks["poll_shard"]["upstream"] == ["choose_window", "plan"]
-    assert tasks["load"]["upstream"] == ["plan", "poll_shard"]
+    assert tasks["cc_news_shard"]["mapped"]
+    assert tasks["cc_news_shard"]["upstream"] == ["choose_window", "plan_cc_news"]
+    assert tasks["load"]["upstream"] == ["cc_news_shard", "plan", "poll_shard"]
     assert tasks["publish"]["outlets"] == [_normalised_uri(RAW_DOCUMENTS_ASSET["uri"])]
 
 
@@ -375,6 +378,7 @@ def test_only_the_loaders_write_and_they_share_one_slot(
 def test_shard_tasks_retry_with_backoff_and_time_out(described: dict) -> None:
     for dag_id, task_id in (
         ("claimwire_poll", "poll_shard"),
+        ("claimwire_poll", "cc_news_shard"),
         ("claimwire_transform", "transform_shard"),
     ):
         task = described["dags"][dag_id]["tasks"][task_id]
@@ -484,3 +488,44 @@ def test_backfill_interval_acquires_exactly_its_items(
     conf = json.dumps({WINDOW_EXTRA_KEY: day})
     airflow_home.dags_test("claimwire_transform", "--conf", conf, config=config)
     assert _warehouse_rows(config, "SELECT count(*) FROM articles") == [(len(in_day),)]
+
+
+@needs_airflow
+def test_backfill_interval_also_reads_cc_news_when_configured(
+    airflow_home: AirflowHome, tmp_path: Path
+) -> None:
+    from ccnews_site import DOMAINS, cc_news_site, routes_for
+    from servers import serve
+
+    with serve(routes_for(cc_news_site())) as base:
+        directory = tmp_path / "cc"
+        config = _write_config(directory, "unused", schedule="0 0 * * *")
+        # CC-NEWS only: no feeds, so the poll side's mapped task is skipped.
+        text = config.read_text(encoding="utf-8").split("[[feeds]]")[0]
+        domains = ", ".join(f'"{d}"' for d in DOMAINS)
+        config.write_text(text + f'[backfill]\ncc_news = true\ndomains = [{domains}]\n'
+                          f'cc_base = "{base}/"\n', encoding="utf-8")
+
+        # The daily interval [1 Nov, 2 Nov): the file open at its start, the ones begun
+        # in it and in the 3-day margin.
+        airflow_home.dags_test("claimwire_poll", "2024-11-02T00:00:00+00:00", config=config)
+        run = airflow_home.latest_run("claimwire_poll")
+        warcs = sorted(r.path.rsplit("-", 2)[-2] for r in base.requests
+                       if r.path.endswith(".warc.gz"))
+        assert warcs == ["20241031060000", "20241101080000", "20241103000000"]
+        assert {u for (u,) in _warehouse_rows(config, "SELECT canonical_url FROM documents")} == {
+            "https://example-news.com/a/nov-1", "https://daily.test/a/late",
+            "https://daily.test/a/margin"}
+        states = airflow_home.task_states("claimwire_poll", run)
+        assert states["poll_shard"] == {"skipped"}
+        assert states["cc_news_shard"] == {"success"}
+        assert states["load"] == {"success"}
+        (event,) = airflow_home.asset_events(RAW_DOCUMENTS_ASSET["uri"], run)
+        assert event[WINDOW_EXTRA_KEY]["start"].startswith("2024-11-01T00:00:00")
+
+        # A live run does not touch CC-NEWS.
+        seen = len(base.requests)
+        airflow_home.dags_test("claimwire_poll", config=config)
+        live = airflow_home.latest_run("claimwire_poll")
+        assert base.requests[seen:] == []
+        assert airflow_home.task_states("claimwire_poll", live)["cc_news_shard"] == {"skipped"}

@@ -33,10 +33,13 @@ def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 
 
 def assert_one_line(code: int, err: str, expected_code: int) -> None:
+    """The error is one line, the last; before it at most progress lines and
+    warnings the run logged on its way (never a traceback)."""
     assert code == expected_code, err
     assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if not line.startswith("[")]  # progress lines
-    assert len(lines) == 1 and lines[0].startswith("claimwire: error: "), err
+    lines = err.strip().splitlines()
+    assert lines and lines[-1].startswith("claimwire: error: "), err
+    assert sum(1 for line in lines if line.startswith("claimwire: error: ")) == 1, err
 
 
 @contextlib.contextmanager
@@ -110,10 +113,10 @@ def test_full_disk_during_derive_and_ingest(site, tmp_path):
                 handle.write(b"\0" * (1 << 20))
         code, _, err = cli("derive", "--config", str(cfg), "--quiet")
         assert_one_line(code, err, 1)
-        assert "no space left on device" in err and "cannot rollback" not in err
+        assert "no space left on device" in err.lower() and "cannot rollback" not in err
         code, _, err = cli("ingest", "--config", str(cfg), "--quiet")
         assert_one_line(code, err, 1)
-        assert "no space left on device" in err
+        assert "no space left on device" in err.lower()
         filler.unlink()
         code, out, err = cli("derive", "--config", str(cfg), "--quiet")
         assert code == 0, err

@@ -19,7 +19,8 @@ from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.urls import canonicalize_url, host_of, url_key
 from claimwire.records import PendingDocument
 from claimwire.transform.derive import minhash
-from claimwire.transform.extract import extract_article
+from claimwire.transform.extract import Extracted, extract_article
+from claimwire.transform.language import claims_skip_reason
 from claimwire.transform.normalize import clean_article_text, content_hash
 from claimwire.warehouse import schema
 from claimwire.warehouse.staging import rows_to_arrow, utcnow
@@ -62,8 +63,9 @@ def extractor_version() -> str:
     import trafilatura
 
     from claimwire.transform.claims import EXTRACTOR_VERSION
+    from claimwire.transform.extract import EXTRACTION_VERSION
 
-    return f"trafilatura-{trafilatura.__version__}+{EXTRACTOR_VERSION}"
+    return f"trafilatura-{trafilatura.__version__}+{EXTRACTION_VERSION}+{EXTRACTOR_VERSION}"
 
 
 def transform_documents(config: Config, docs: list[PendingDocument]) -> TransformResult:
@@ -81,44 +83,18 @@ def transform_documents(config: Config, docs: list[PendingDocument]) -> Transfor
             continue
         extracted = extract_article(raw, doc.final_url or doc.url, doc.charset)
         text = clean_article_text(extracted.text or "") if not extracted.error else ""
-        if extracted.error or not text:
-            reason = extracted.error or "no article text found"
-            statuses.append(_status(doc, "failed", f"extract: {reason}", now))
+        failure = extracted.error or (None if text else "no article text found")
+        if failure and not _has_metadata(extracted):
+            statuses.append(_status(doc, "failed", f"extract: {failure}", now))
             continue
-        canonical = doc.canonical_url
-        if extracted.canonical_url:
-            page_canonical = canonicalize_url(extracted.canonical_url)
-            if page_canonical.startswith(("http://", "https://")):
-                canonical = page_canonical
-        published = _naive(extracted.published) or _naive(doc.published_at)
-        candidates.append(
-            {
-                "article_id": url_key(canonical),
-                "doc_id": doc.doc_id,
-                "url": doc.final_url or doc.url,
-                "canonical_url": canonical,
-                "doc_url": doc.canonical_url,
-                "guid": doc.guid,
-                "feed_url": doc.feed_url,
-                "site": extracted.site_name or host_of(canonical),
-                "title": extracted.title or doc.item_title,
-                "author": extracted.author,
-                "published_at": published,
-                "language": extracted.language,
-                "text": text,
-                "content_hash": content_hash(text),
-                "raw_sha256": doc.raw_sha256,
-                "first_seen_at": _naive(doc.fetched_at) or now,
-                "extractor_version": version,
-                "minhash": minhash.signature_bytes(
-                    text, config.dedup.num_perm, config.dedup.shingle_size),
-                "minhash_shingle_size": config.dedup.shingle_size,
-            }
-        )
-        statuses.append(_status(doc, "processed", None, now))
+        candidates.append(_candidate(config, doc, extracted, text, failure, version, now))
+        # A page without a body still lands with its metadata; the document
+        # is done, and the reason stays on it and on the article.
+        statuses.append(_status(doc, "processed", f"extract: {failure}" if failure else None,
+                                now))
     claims_rows, mention_rows, skipped = _claims(config, candidates, version)
     for status in statuses:
-        if status["doc_id"] in skipped:
+        if status["doc_id"] in skipped and not status["error"]:
             # The article loads with its text; only its claims are missing, and why.
             status["error"] = f"claims_skipped: {skipped[status['doc_id']]}"
     result = TransformResult()
@@ -128,12 +104,62 @@ def transform_documents(config: Config, docs: list[PendingDocument]) -> Transfor
     result.tables["doc_status"] = pa.Table.from_pylist(statuses, schema=DOC_STATUS_SCHEMA)
     result.counts = RunCounts(
         documents_transformed=len(docs),
-        articles_extracted=len(candidates),
-        extraction_failed=sum(1 for s in statuses if s["status"] == "failed"),
+        articles_extracted=sum(1 for c in candidates if c["text"]),
+        extraction_failed=sum(1 for s in statuses if s["error"]),
         claims_found=len(claims_rows),
         claims_skipped=len(skipped),
     )
     return result
+
+
+def _has_metadata(extracted: Extracted) -> bool:
+    return bool(extracted.title or extracted.published or extracted.authors)
+
+
+def _candidate(
+    config: Config,
+    doc: PendingDocument,
+    extracted: Extracted,
+    text: str,
+    failure: str | None,
+    version: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The staged `articles` row of one extracted page (and what the loader needs besides)."""
+    canonical = doc.canonical_url
+    if extracted.canonical_url:
+        page_canonical = canonicalize_url(extracted.canonical_url)
+        if page_canonical.startswith(("http://", "https://")):
+            canonical = page_canonical
+    skipped = "no text" if not text else claims_skip_reason(extracted.language)
+    return {
+        "article_id": url_key(canonical),
+        "doc_id": doc.doc_id,
+        "url": doc.final_url or doc.url,
+        "canonical_url": canonical,
+        "doc_url": doc.canonical_url,
+        "guid": doc.guid,
+        "feed_url": doc.feed_url,
+        "site": extracted.site_name or host_of(canonical),
+        "title": extracted.title or doc.item_title,
+        "author": extracted.author,
+        "authors": list(extracted.authors),
+        "published_at": _naive(extracted.published) or _naive(doc.published_at),
+        "published_precision": extracted.published_precision if extracted.published else None,
+        "language": extracted.language,
+        "language_markup": extracted.language_markup,
+        "language_detected": extracted.language_detected,
+        "body_source": extracted.body_source,
+        "extract_error": failure,
+        "claims_skipped": skipped,
+        "text": text,
+        "content_hash": content_hash(text),
+        "raw_sha256": doc.raw_sha256,
+        "first_seen_at": _naive(doc.fetched_at) or now,
+        "extractor_version": version,
+        "minhash": minhash.signature_bytes(text, config.dedup.num_perm, config.dedup.shingle_size),
+        "minhash_shingle_size": config.dedup.shingle_size,
+    }
 
 
 def _status(doc: PendingDocument, status: str, error: str | None, now: datetime) -> dict[str, Any]:
@@ -144,17 +170,20 @@ def _claims(
     config: Config, candidates: list[dict[str, Any]], version: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
     """Claim and mention rows of the candidates, and {doc_id: reason} of those
-    whose claims were skipped (text over `[claims] max_text_chars`, or over
-    `[claims] time_budget` seconds)."""
+    whose claims were skipped for their size (`[claims] max_text_chars`) or
+    time (`[claims] time_budget`); the reason also goes to their
+    `claims_skipped`."""
     from claimwire.budget import OutOfTime, time_limit
     from claimwire.transform.claims import extract_claims_many
     from claimwire.transform.claims.pubdate import publication_date
     from claimwire.transform.nlp import load_nlp
 
-    # Copies with the same text inside one shard are parsed once.
+    # Copies with the same text inside one shard are parsed once; articles the
+    # claim stage cannot read (no text, a language its model is not for) not at all.
     firsts: dict[str, dict[str, Any]] = {}
     for cand in candidates:
-        firsts.setdefault(cand["content_hash"] or cand["article_id"], cand)
+        if not cand["claims_skipped"]:
+            firsts.setdefault(cand["content_hash"] or cand["article_id"], cand)
     unique = list(firsts.values())
     if not unique:
         return [], [], {}
@@ -201,6 +230,8 @@ def _claims(
                     "stance": claim.stance,
                     "claimed_on": claim.claimed_on,
                     "via": claim.via,
+                    "date_note": claim.date_note,
+                    "speaker_aliases": list(claim.speaker_aliases),
                     "char_start": claim.char_start,
                     "char_end": claim.char_end,
                     "extractor_version": version,
@@ -217,6 +248,11 @@ def _claims(
                         "unit": mention.unit,
                     }
                 )
-    skipped = {c["doc_id"]: skipped_keys[k] for c in candidates
-               if (k := c["content_hash"] or c["article_id"]) in skipped_keys}
+    skipped: dict[str, str] = {}
+    for cand in candidates:
+        reason = None if cand["claims_skipped"] else skipped_keys.get(
+            cand["content_hash"] or cand["article_id"])
+        if reason:
+            cand["claims_skipped"] = reason
+            skipped[cand["doc_id"]] = reason
     return claim_rows, mention_rows, skipped

@@ -44,6 +44,10 @@ from claimwire.transform.language import resolve_language
 
 log = logging.getLogger(__name__)
 
+# Part of every article's `extractor_version`: raise it when what extraction
+# stores changes, so a replay shows which articles have the new reading.
+EXTRACTION_VERSION = "extract-2"
+
 # Larger inputs are not article pages; trafilatura's own download cap is the same.
 MAX_INPUT_BYTES = 20_000_000
 # Real article pages have a few thousand elements (dev benchmark maximum ~1,600);

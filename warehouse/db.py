@@ -152,6 +152,43 @@ def _dedup_migration(con: duckdb.DuckDBPyConnection) -> None:
     views.create_views(con)
 
 
+def _add_columns(table: Table, *names: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """Columns added to a table after it first shipped (a new warehouse gets them
+    from its CREATE TABLE already)."""
+
+    def apply(con: duckdb.DuckDBPyConnection) -> None:
+        for name in names:
+            kind = table.c[name].type.compile(dialect=Dialect())
+            con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {name} {kind}")
+
+    return apply
+
+
+def _speakers_migration(con: duckdb.DuckDBPyConnection) -> None:
+    _add_columns(schema.claims, "speaker_id", "speaker_aliases", "date_note")(con)
+    _create(schema.speakers, schema.speaker_keys)(con)
+
+
+def _incremental_derive_migration(con: duckdb.DuckDBPyConnection) -> None:
+    _add_columns(schema.derive_queue, "attempts", "last_error", "set_aside_at")(con)
+    _create(schema.article_terms_df, schema.claim_terms_df)(con)
+    for terms in ("article_terms", "claim_terms"):
+        con.execute(f"INSERT OR REPLACE INTO {terms}_df SELECT term, count(*) FROM {terms} "
+                    "GROUP BY term")
+
+
+def _search_index_migration(con: duckdb.DuckDBPyConnection) -> None:
+    from claimwire.transform.derive import search
+
+    _create(schema.search_stopwords, schema.search_terms, schema.search_docs,
+            *schema.search_postings, schema.search_stats)(con)
+    # The snapshot index of DuckDB's fts extension is replaced by these tables.
+    con.execute("DROP SCHEMA IF EXISTS fts_main_articles CASCADE")
+    # Without the extension: indexed by `claimwire derive --rebuild-search` later.
+    with contextlib.suppress(search.SearchUnavailable):
+        search.rebuild_index(con)
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -170,6 +207,14 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ),
     ("2026-11-23-02-dedup", _dedup_migration),
     ("2026-11-23-03-derive-queue", _create(schema.derive_queue)),
+    (
+        "2026-12-05-01-article-metadata",
+        _add_columns(schema.articles, "authors", "published_precision", "language_markup",
+                     "language_detected", "body_source", "extract_error", "claims_skipped"),
+    ),
+    ("2026-12-05-02-speakers", _speakers_migration),
+    ("2026-12-05-03-incremental-derive", _incremental_derive_migration),
+    ("2026-12-05-04-search-index", _search_index_migration),
 ]
 
 

@@ -23,8 +23,9 @@ from claimwire.warehouse.staging import arrow_schema, read_manifest, read_table,
 # Columns of `articles` that a re-processing run replaces; the others
 # (first sighting, duplicate links, story) belong to the article's history.
 ARTICLE_DERIVED = (
-    "doc_id", "url", "feed_url", "site", "title", "author", "published_at", "language",
-    "text", "content_hash", "raw_sha256", "extractor_version",
+    "doc_id", "url", "feed_url", "site", "title", "author", "authors", "published_at",
+    "published_precision", "language", "language_markup", "language_detected", "body_source",
+    "extract_error", "claims_skipped", "text", "content_hash", "raw_sha256", "extractor_version",
 )
 FEED_STATE = tuple(c.name for c in schema.feeds.columns if c.name not in ("feed_url", "added_at"))
 

@@ -40,8 +40,14 @@ def find_claims(
     where = ["a.duplicate_of IS NULL"]
     params: list[Any] = []
     if wanted.speaker:
-        where.append("(c.speaker ILIKE ? ESCAPE '\\' OR c.speaker_canonical ILIKE ? ESCAPE '\\')")
-        params += [contains_pattern(wanted.speaker)] * 2
+        # Any spelling of the speaker's identity finds all of its claims; the
+        # user's "%" and "_" are characters, not wildcards.
+        like = "ILIKE ? ESCAPE '\\'"
+        where.append(
+            f"(c.speaker {like} OR c.speaker_canonical {like} OR c.speaker_id IN ("
+            f"SELECT speaker_id FROM speakers WHERE canonical {like} "
+            f"OR len(list_filter(aliases, x -> x {like})) > 0))")
+        params += [contains_pattern(wanted.speaker)] * 4
     if wanted.stance:
         where.append("c.stance = ?")
         params.append(wanted.stance)
@@ -71,7 +77,7 @@ def find_claims(
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     names = [
         "feeds", "feed_items", "fetches", "documents", "articles", "article_urls", "claims",
-        "claim_mentions", "runs", "derive_queue",
+        "claim_mentions", "speakers", "runs", "derive_queue",
     ]
     counts = {}
     for name in names:
@@ -80,6 +86,20 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         except duckdb.Error:
             counts[name] = 0
     return counts
+
+
+def derive_failures(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Queued articles whose derive failed, with the cause and whether they are set aside."""
+    cursor = con.execute(
+        """
+        SELECT q.article_id, a.url, q.attempts, q.set_aside_at IS NOT NULL AS set_aside,
+               q.last_error
+        FROM derive_queue q LEFT JOIN articles a USING (article_id)
+        WHERE q.attempts > 0 ORDER BY q.set_aside_at DESC NULLS LAST, q.attempts DESC
+        LIMIT 20
+        """
+    )
+    return [d[0] for d in cursor.description], cursor.fetchall()
 
 
 def feed_status(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -107,8 +127,9 @@ def last_runs(con: duckdb.DuckDBPyConnection, limit: int = 5) -> tuple[list[str]
 
 
 def derive_queue_size(con: duckdb.DuckDBPyConnection) -> int:
-    """Loaded articles not yet through the derive step."""
-    return con.execute("SELECT count(*) FROM derive_queue").fetchone()[0]
+    """Loaded articles waiting for the derive step (not those set aside)."""
+    return con.execute(
+        "SELECT count(*) FROM derive_queue WHERE set_aside_at IS NULL").fetchone()[0]
 
 
 def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

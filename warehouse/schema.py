@@ -8,6 +8,7 @@ hashes, deterministic ids) are primary keys so every load is idempotent.
 from __future__ import annotations
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     Column,
@@ -127,6 +128,14 @@ articles = Table(
     Column("duplicate_of", String),
     Column("story_id", String),
     Column("extractor_version", String),
+    # migration 2026-12-05-01-article-metadata
+    Column("authors", ARRAY(String), doc="people (and credited agencies), page order"),
+    Column("published_precision", String, doc="day, minute or second"),
+    Column("language_markup", String, doc="ISO 639-1 code the page declares"),
+    Column("language_detected", String, doc="ISO 639-1 code detected in the text"),
+    Column("body_source", String, doc="trafilatura, json-ld or readability"),
+    Column("extract_error", String, doc="why there is no text; metadata kept"),
+    Column("claims_skipped", String, doc="why the claim stage did not run, e.g. language:de"),
 )
 
 article_urls = Table(
@@ -160,6 +169,10 @@ claims = Table(
     Column("char_end", Integer),
     Column("extractor_version", String),
     Column("claim_cluster_id", String),
+    # migration 2026-12-05-02-speakers
+    Column("speaker_id", String, doc="the speaker's identity across the warehouse"),
+    Column("speaker_aliases", ARRAY(String), doc="other names the article uses"),
+    Column("date_note", String, doc="how claimed_on was found, or why there is none"),
 )
 
 claim_mentions = Table(
@@ -254,6 +267,10 @@ derive_queue = Table(
     Column("minhash", LargeBinary, doc="signature from the transform workers, if any"),
     Column("minhash_shingle_size", Integer),
     _ts("queued_at"),
+    # migration 2026-12-05-03-incremental-derive
+    Column("attempts", Integer, doc="derive passes that failed on this article"),
+    Column("last_error", String),
+    _ts("set_aside_at", doc="failed too often; retried by `claimwire derive --retry`"),
 )
 
 claim_terms = Table(
@@ -262,4 +279,86 @@ claim_terms = Table(
     Column("claim_id", String, nullable=False),
     Column("term", String, nullable=False),
     PrimaryKeyConstraint("claim_id", "term"),
+)
+
+
+def _document_frequencies(terms: Table) -> Table:
+    # How many rows of `terms` hold each term, kept in step by the derive step
+    # so that telling a rare term from a common one never scans the whole table.
+    return Table(
+        f"{terms.name}_df",
+        metadata,
+        Column("term", String, primary_key=True),
+        Column("n", Integer, nullable=False),
+    )
+
+
+article_terms_df = _document_frequencies(article_terms)
+claim_terms_df = _document_frequencies(claim_terms)
+
+
+# --- one speaker, one identity (migration 2026-12-05-02-speakers) ---
+
+speakers = Table(
+    "speakers",
+    metadata,
+    Column("speaker_id", String, primary_key=True),
+    Column("canonical", String, nullable=False),
+    Column("type", String, nullable=False, doc="person, organization, country, anonymous"),
+    Column("aliases", ARRAY(String)),
+    _ts("updated_at"),
+)
+
+speaker_keys = Table(
+    "speaker_keys",
+    metadata,
+    # Normalised name keys (folded surnames, acronyms, ...) a new mention is
+    # looked up by; see `transform.claims.identity`.
+    Column("key", String, nullable=False),
+    Column("speaker_id", String, nullable=False),
+    PrimaryKeyConstraint("key", "speaker_id"),
+)
+
+
+# --- full-text search index (migration 2026-12-05-04-search-index); see
+# `transform.derive.search`. No keys: ids are given out by `search_stats`.
+
+search_stopwords = Table("search_stopwords", metadata, Column("sw", String, nullable=False))
+
+search_terms = Table(
+    "search_terms",
+    metadata,
+    Column("termid", Integer, nullable=False),
+    Column("term", String, nullable=False),
+    Column("df", Integer, nullable=False, doc="indexed articles holding the term"),
+)
+
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("docid", Integer, nullable=False),
+    Column("article_id", String, nullable=False),
+    Column("len", Integer, nullable=False, doc="tokens of title and text, stopwords out"),
+    Column("is_copy", Boolean, nullable=False),
+)
+
+SEARCH_POSTING_PARTS = 16
+search_postings = [
+    Table(
+        f"search_postings_{part:02d}",
+        metadata,
+        Column("termid", Integer, nullable=False),
+        Column("docid", Integer, nullable=False),
+        Column("tf", Integer, nullable=False),
+    )
+    for part in range(SEARCH_POSTING_PARTS)
+]
+
+search_stats = Table(
+    "search_stats",
+    metadata,
+    Column("num_docs", BigInteger, nullable=False),
+    Column("sum_len", BigInteger, nullable=False),
+    Column("next_docid", Integer, nullable=False),
+    Column("next_termid", Integer, nullable=False),
 )

@@ -35,7 +35,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Double, Integer, Table
+from sqlalchemy import ARRAY, BigInteger, Boolean, Date, DateTime, Double, Integer, Table
 
 from claimwire.files import atomic_write, fsync_dir, make_dirs
 
@@ -50,6 +50,8 @@ STALE_AFTER_SECONDS = 24 * 3600
 
 def arrow_type(column: Any) -> pa.DataType:
     kind = column.type
+    if isinstance(kind, ARRAY):
+        return pa.list_(pa.string())
     if isinstance(kind, Boolean):
         return pa.bool_()
     if isinstance(kind, BigInteger):

@@ -14,14 +14,10 @@ enough for what the others miss:
   warehouse with `USE_TMP_FILE false` would still overwrite it: that is
   what the statement check is for;
 * `lock_configuration` is on, so the query cannot turn either back.
-
-The fts extension is loaded first (when installed), so queries may use the
-search index's `match_bm25`.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import duckdb
@@ -61,10 +57,6 @@ def check_statements(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     """Make the connection unable to touch any file but the warehouse, for good."""
-    from claimwire.transform.derive.search import SearchUnavailable, load_extension
-
-    with contextlib.suppress(SearchUnavailable):
-        load_extension(con)
     for statement in _LOCKDOWN:
         con.execute(statement)
 

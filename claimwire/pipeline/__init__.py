@@ -3,6 +3,8 @@
     planning  -> which feeds to poll, which documents to transform: plan files
     polling   -> a shard of feeds polled, new pages fetched: a staged poll batch
     sources   -> backfill sources (archived feeds, sitemaps, WARC files): the same
+    ccnews    -> Common Crawl's news archive: the WARC files a window needs, each a
+                 source streamed through the HTTP client
     workers   -> a shard of documents extracted, deduplicated, claims found: a
                  staged transform batch, in worker processes (handed on as each
                  shard finishes, so finished shards load while slow ones run)
@@ -25,6 +27,7 @@ from claimwire.pipeline.loading import (
     derive_staged,
     import_feeds,
     load_staged,
+    rebuild_search_index,
     record_run,
 )
 from claimwire.pipeline.planning import (
@@ -39,6 +42,7 @@ from claimwire.pipeline.runs import RunSummary, new_run_id, run_backfill, run_in
 from claimwire.pipeline.sources import (
     ArchivedFeed,
     BackfillSource,
+    CCNewsWarc,
     Sitemap,
     WarcFile,
     acquire,
@@ -54,11 +58,11 @@ from claimwire.pipeline.workers import (
 from claimwire.window import Window
 
 __all__ = [
-    "ArchivedFeed", "BackfillSource", "NoFeedsError", "RunSummary", "Sitemap", "WarcFile",
-    "Window", "acquire", "backfill_sources", "batch_counts", "check_staged", "derive_reporting",
-    "derive_staged", "feed_states", "import_feeds", "load_staged", "new_run_id", "plan_poll",
-    "plan_transform", "poll_shard", "record_run", "remove_plans", "run_backfill", "run_ingest",
-    "transform_batches", "transform_in_workers", "transform_pool", "transform_shard",
-    "transform_shard_size",
+    "ArchivedFeed", "BackfillSource", "CCNewsWarc", "NoFeedsError", "RunSummary", "Sitemap",
+    "WarcFile", "Window", "acquire", "backfill_sources", "batch_counts", "check_staged",
+    "derive_reporting", "derive_staged", "feed_states", "import_feeds", "load_staged",
+    "new_run_id", "plan_poll", "plan_transform", "poll_shard", "rebuild_search_index",
+    "record_run", "remove_plans", "run_backfill", "run_ingest", "transform_batches",
+    "transform_in_workers", "transform_pool", "transform_shard", "transform_shard_size",
     "warm_worker",
 ]

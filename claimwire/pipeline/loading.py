@@ -52,7 +52,6 @@ LOAD_GROUP_ARTICLES = 20_000
 
 # (articles done, articles in all), after each derive chunk
 DeriveProgress = Callable[[int, int], None]
-Say = Callable[[str], None]
 
 # What a batch's own contents make a load fail with (the data, not the
 # machine: a full disk or a lost connection is not the batch's fault and
@@ -72,7 +71,6 @@ def load_staged(
     run_id: str,
     leftovers: str | None = None,
     derive_after: bool = True,
-    report: Say | None = None,
 ) -> RunCounts:
     """The only writer: merge staged batches into the warehouse, then derive.
 
@@ -83,7 +81,7 @@ def load_staged(
     and skip batches that are gone. With `derive_after`, the articles the
     loads queued (and any an interrupted run left queued) then go through the
     derive step. Batches that cannot be loaded are quarantined (see the
-    module docstring) and named through `report`.
+    module docstring), each with a logged warning.
     """
     from claimwire.transform.derive.runner import derive_pending
 
@@ -106,7 +104,7 @@ def load_staged(
             if batch not in bad:
                 remove_batch(batch)
         if failed:
-            counts.batches_quarantined += quarantine(config, con, failed, report)
+            counts.batches_quarantined += quarantine(config, con, failed)
         if derive_after:
             # On the same connection: after a poll load the queue is empty and
             # this costs one count.
@@ -145,7 +143,6 @@ def quarantine(
     config: Config,
     con: duckdb.DuckDBPyConnection,
     failed: list[tuple[str, str]],
-    report: Say | None = None,
 ) -> int:
     """Move batches that cannot be loaded aside and undo what they settled:
     their items' raw-archive records (so the items are fetched again) and the
@@ -161,9 +158,8 @@ def quarantine(
         feeds.update(str(url) for url in manifest.get("feed_urls") or [])
         where = quarantine_batch(config.staging_path, batch, reason)
         message = f"quarantined staged batch {where.name} ({reason}); moved to {where.parent}"
+        # A warning, not progress: shown even by a quiet run, and in Airflow's task log.
         log.warning(message)
-        if report:
-            report(message)
     if feeds:
         with registered(con, "reset_feeds", pa.table({"feed_url": sorted(feeds)})):
             con.execute("UPDATE feeds SET etag = NULL, last_modified = NULL, body_sha256 = NULL "
@@ -171,14 +167,14 @@ def quarantine(
     return len(failed)
 
 
-def check_staged(config: Config, report: Say | None = None) -> int:
+def check_staged(config: Config) -> int:
     """Quarantine the staged batches an OS crash damaged, before a run polls,
     so this run already fetches their items again; returns how many."""
     if not _staged_dirs(config):
         return 0
     with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
         failed = [(b, reason) for b in _staged_dirs(config) if (reason := verify_batch(b))]
-        return quarantine(config, con, failed, report) if failed else 0
+        return quarantine(config, con, failed) if failed else 0
 
 
 def _staged_dirs(config: Config) -> list[str]:
@@ -190,22 +186,45 @@ def _staged_dirs(config: Config) -> list[str]:
             if not entry.name.startswith(".") and (entry / MANIFEST).is_file()]
 
 
-def derive_staged(config: Config, on_chunk: DeriveProgress | None = None) -> RunCounts:
-    """Near duplicates, stories, claim clusters and the search index for every
-    loaded article still queued (see `transform.derive`)."""
+def derive_staged(
+    config: Config, on_chunk: DeriveProgress | None = None, *, retry: bool = False
+) -> RunCounts:
+    """Near duplicates, stories, claim clusters, speakers and the search index
+    for every loaded article still queued (see `transform.derive`); with
+    `retry`, those set aside after failing too often as well."""
     from claimwire.transform.derive.runner import derive_pending
 
     with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
-        return derive_pending(con, config.dedup, on_chunk=on_chunk)
+        return derive_pending(con, config.dedup, on_chunk=on_chunk, retry=retry)
 
 
-def derive_reporting(config: Config, say: Callable[[str], None]) -> RunCounts:
+def derive_reporting(
+    config: Config, say: Callable[[str], None], *, retry: bool = False
+) -> RunCounts:
     """`derive_staged`, telling `say` how far it got after each chunk."""
 
     def on_chunk(done: int, total: int) -> None:
-        say(f"[derive {done}/{total} articles] near duplicates, stories, clusters, search index")
+        say(f"[derive {done}/{total} articles] near duplicates, stories, clusters, speakers, "
+            "search index")
 
-    return derive_staged(config, on_chunk)
+    return derive_staged(config, on_chunk, retry=retry)
+
+
+def rebuild_search_index(config: Config, say: Callable[[str], None]) -> int:
+    """The whole search index again, from the articles (see `transform.derive.search`)."""
+    from claimwire.errors import UsageError
+    from claimwire.transform.derive import search
+
+    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            indexed = search.rebuild_index(
+                con, on_chunk=lambda done, total: say(f"[search index {done}/{total} articles]"))
+        except search.SearchUnavailable as exc:
+            con.execute("ROLLBACK")
+            raise UsageError(str(exc)) from exc
+        con.execute("COMMIT")
+    return indexed
 
 
 def batch_counts(batch_dirs: Iterable[str]) -> RunCounts:

@@ -50,6 +50,8 @@ class Acquired:
     counts: RunCounts = field(default_factory=RunCounts)
     # Seconds a source may spend parsing one feed document (`[polling] parse_timeout`).
     parse_timeout: float | None = None
+    # Lines from a unit still at work (a CC-NEWS file takes minutes); `acquire` sets it.
+    say: Callable[[str], None] = field(default=lambda line: None, repr=False)
 
 
 def stage_acquired(

@@ -101,7 +101,7 @@ def _prepare(config: Config, say: Say) -> int:
     removed = remove_stale(config.staging_path)
     if removed:
         say(f"removed {removed} stale plan file(s) and unfinished batch(es) of killed runs")
-    return check_staged(config, say)
+    return check_staged(config)
 
 
 def run_ingest(
@@ -129,7 +129,7 @@ def run_ingest(
         # Before polling: a left-over batch that cannot be loaded is quarantined
         # now, and this very poll fetches its items again.
         summary.counts.add(load_staged(config, [], run_id=summary.run_id, leftovers="poll",
-                                       derive_after=False, report=say))
+                                       derive_after=False))
     plans = plan_poll(config, states=states)
     pool = transform_pool(config) if (
         config.worker_count > 1 and len(states) >= WARM_POOL_MIN_FEEDS) else None
@@ -145,8 +145,7 @@ def run_ingest(
                               deadline=deadline)
                    for plan in plans]
         summary.counts.add(batch_counts(batches))
-        summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="poll",
-                                       report=say))
+        summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="poll"))
         if summary.get("feeds_deferred") or summary.get("pages_deferred"):
             say(f"fetch budget of {config.polling.fetch_budget:g} s spent: "
                 f"{summary.get('feeds_deferred')} feed(s) and {summary.get('pages_deferred')} "
@@ -198,8 +197,7 @@ def run_backfill(
         failpoint("backfill_unit_done")
         say(f"[{index}/{len(sources)}] {source.unit}: staged")
     summary.counts.add(batch_counts(batches))
-    summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="all",
-                                   report=say))
+    summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="all"))
     finished = _transform_load_derive(config, summary, say)
     checkpoint.clear()
     return finished
@@ -219,7 +217,7 @@ def _transform_load_derive(
     if leftovers and leftover_batches(config, leftovers):
         # Loaded first, so their documents are no longer pending and are not redone.
         summary.counts.add(load_staged(config, [], run_id=summary.run_id, leftovers=leftovers,
-                                       derive_after=False, report=say))
+                                       derive_after=False))
     plans = plan_transform(config, window=summary.window)
     try:
         documents = plan_rows(plans)
@@ -240,7 +238,7 @@ def _transform_load_derive(
             counts = batch_counts(ready)
             summary.counts.add(counts)
             summary.counts.add(load_staged(config, ready, run_id=summary.run_id,
-                                           derive_after=False, report=say))
+                                           derive_after=False))
             if len(plans) > 1:
                 say(f"[load] {counts.articles_extracted} article(s) of {len(ready)} finished "
                     "shard(s) loaded")

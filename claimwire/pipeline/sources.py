@@ -10,26 +10,35 @@ already in hand), then stages it all as one poll batch, as a poll would.
         unit: str                                 # names the work, for checkpoints
         def collect(self, client, archive, window, into: Acquired) -> str: ...
 
-A new kind of source (Common Crawl's news archive, say) is a class with those
-two members; the backfill runner needs no change.
+A new kind of source is a class with those two members; the backfill runner
+needs no change. `CCNewsWarc` (one file of Common Crawl's news archive,
+streamed) was added that way; a source whose unit takes long reports its
+progress with `into.say(line)`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from claimwire.config import Config
+from claimwire.failpoints import failpoint
 from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.feeds import FeedItem
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.poll import fetch_row
 from claimwire.ingest.urls import url_key
 from claimwire.pipeline.polling import Acquired, stage_acquired
+from claimwire.pipeline.progress import FileProgress
 from claimwire.records import DocumentRow, FetchRow
 from claimwire.window import Window
+
+if TYPE_CHECKING:
+    from claimwire.ingest.warc import WarcStats
 
 # (source unit, one-line account of what it found)
 SourceReport = Callable[[str, str], None]
@@ -134,6 +143,104 @@ class WarcFile(_Located):
                 f"{stats.damaged} damaged")
 
 
+@dataclass(frozen=True)
+class CCNewsWarc:
+    """One WARC file of Common Crawl's news archive (CC-NEWS), streamed through the
+    client: the HTML responses of the wanted domains dated in the window.
+
+    Nothing but the pages kept is held: the file is decoded as it arrives,
+    each kept page (capped like a page fetch) goes to the raw archive at once.
+    A file the server refuses for good (404, blocked, over `max_bytes`) is
+    recorded as a failed fetch and counted; a transfer that breaks beyond
+    repair raises `SourceUnavailable`, so the backfill stops and a re-run
+    resumes at this file.
+    """
+
+    path: str  # as listed, e.g. crawl-data/CC-NEWS/2024/10/CC-NEWS-...warc.gz
+    base: str
+    domains: tuple[str, ...]
+    max_bytes: int
+    total_timeout: float
+    position: int = 1  # among the run's files, for progress lines
+    progress: FileProgress = field(default_factory=lambda: FileProgress(1), compare=False,
+                                   repr=False)
+
+    @property
+    def unit(self) -> str:
+        # The domains are part of the work: a run for other sites must not
+        # take this file as done.
+        digest = hashlib.sha256("\n".join(sorted(self.domains)).encode()).hexdigest()[:8]
+        return f"cc-news[{digest}]:{self.path.removeprefix('crawl-data/CC-NEWS/')}"
+
+    def collect(
+        self, client: HttpClient, archive: RawArchive, window: Window, into: Acquired
+    ) -> str:
+        from claimwire.ingest.ccnews import DomainFilter, file_url, is_transient
+        from claimwire.ingest.http_stream import StreamError
+        from claimwire.ingest.warc import WarcStats, read_warc_pages
+
+        url = file_url(self.base, self.path)
+        origin = f"cc-news:{self.path.rsplit('/', 1)[-1]}"
+        want = DomainFilter(self.domains)
+        stats = WarcStats()
+        meter = self.progress.begin(self.position)
+        started = datetime.now(UTC)
+        documents: list[DocumentRow] = []
+        fetch = FetchRow(
+            fetch_id=hashlib.sha256(f"{into.run_id}|warc|{url}".encode()).hexdigest()[:32],
+            run_id=into.run_id, kind="warc", url=url, final_url=url, status=None,
+            content_type=None, bytes=None, sha256=None, fetched_at=started, elapsed_s=None,
+            error=None)
+        try:
+            with client.stream(url, max_bytes=self.max_bytes,
+                               total_timeout=self.total_timeout) as body:
+                fetch.status, fetch.final_url = body.status, body.final_url
+                fetch.content_type, meter.length = body.content_type, body.length
+                reader = meter.reader(body, lambda: into.say(meter.line(_kept(stats))))
+                for page in read_warc_pages([reader], window, stats=stats, want=want):
+                    documents.append(DocumentRow(
+                        doc_id=url_key(page.canonical_url), url=page.url,
+                        canonical_url=page.canonical_url, final_url=page.url, feed_url=origin,
+                        guid=page.url, raw_sha256=archive.put(page.body),
+                        content_type=page.content_type, charset=page.charset,
+                        published_at=page.date, fetched_at=page.record_date,
+                    ))
+                    failpoint("cc_news_page_archived")
+        except StreamError as exc:
+            if is_transient(exc.error):
+                from claimwire.errors import SourceUnavailable
+
+                raise SourceUnavailable(
+                    f"CC-NEWS file {self.path}: {exc.error} (after {stats.records} records); "
+                    "run the same backfill again to resume at this file") from None
+            fetch.error, fetch.status = exc.error, exc.status or fetch.status
+        fetch.bytes = meter.bytes_read
+        fetch.elapsed_s = (datetime.now(UTC) - started).total_seconds()
+        into.documents += documents
+        into.fetches.append(fetch)
+        into.counts.warc_records += stats.records
+        into.counts.warc_damaged += stats.damaged
+        into.counts.warc_failed += int(fetch.error is not None)
+        if fetch.error is not None:
+            return meter.finish(f"FAILED: {fetch.error}", timed=False)
+        return meter.finish(
+            f"{_kept(stats)}; skipped {stats.unwanted:,} of other domains, "
+            f"{stats.not_html:,} not HTML, {stats.out_of_window:,} out of range, "
+            f"{stats.bad_status:,} not 200, {stats.not_response:,} not responses, "
+            f"{stats.too_large:,} too large, {stats.damaged:,} damaged"
+            + (f" ({_short(stats.errors[0])})" if stats.errors else ""))
+
+
+def _short(text: str, limit: int = 160) -> str:
+    # Damage reports quote the bytes they choked on; a progress line needs the gist.
+    text = text.encode("ascii", "backslashreplace").decode()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _kept(stats: WarcStats) -> str:
+    return f"{stats.records:,} records read, {stats.pages:,} page(s) kept"
+
+
 def backfill_sources(
     *, feeds: Iterable[str] = (), sitemaps: Iterable[str] = (), warcs: Iterable[str] = ()
 ) -> list[BackfillSource]:
@@ -161,6 +268,8 @@ def acquire(
     acquired = Acquired(run_id, parse_timeout=config.polling.parse_timeout)
     with HttpClient(config.http) as client:
         for source in sources:
+            if report:
+                acquired.say = lambda line, unit=source.unit: report(unit, line)
             line = source.collect(client, archive, window, acquired)
             if report:
                 report(source.unit, line)

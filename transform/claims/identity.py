@@ -305,6 +305,15 @@ def _forms_of(m: SpeakerMention, itype: str) -> list[str]:
     return out
 
 
+def mention_keys(m: SpeakerMention) -> set[str]:
+    """The keys `resolve_identities` looks a mention up by (to fetch them at once)."""
+    itype = _TYPES.get(m.speaker_type, ORGANIZATION)
+    keys: set[str] = set()
+    for form in _forms_of(m, itype):
+        keys |= name_keys(form, itype)
+    return keys
+
+
 def _person_form(text: str) -> str:
     """ "Ukrainian President Volodymyr Zelensky" -> "Volodymyr Zelensky" (as written)."""
     text = re.split(r"[,(\[]", text)[0].strip()

@@ -8,7 +8,8 @@ stored, in this order, each step reading the one before:
    copies lose their claims.
 2. `stories`: articles about the same event, grouped.
 3. `clusters`: claims stating the same proposition, grouped.
-4. `search`: the full-text index over originals.
+4. `speakers`: one identity per source across the warehouse.
+5. `search`: the full-text index over originals.
 
 Each module holds its rule and the SQL that applies it. `runner` works the
 queue off in chunks, one transaction each; `minhash` and `terms` are the

@@ -8,8 +8,14 @@ merge while the mean Dice similarity over all their cross pairs is at least
 the threshold. Averaging over members, unlike linking through the single
 nearest claim, keeps a story's many related claims from chaining into one
 cluster about everything, and the result does not depend on input order.
-Stored clusters are never split: a load starts from them and only merges.
-Thresholds were set on the development gold claims
+Stored clusters are never split: a derive pass starts from them and only
+merges. It is incremental: a pass compares its new claims with each other
+and with the stored claims that share a rare stem with them (never with
+every member of a stored cluster), and a stored cluster counts with its
+full size, so a newcomer joins it when its mean similarity over all the
+cluster's members reaches the threshold. Settled pairs of stored claims
+are not compared again: two stored clusters merge only through the new
+claims between them. Thresholds were set on the development gold claims
 (`data/claims/gold_dev.jsonl`).
 """
 
@@ -25,8 +31,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from claimwire.transform.derive.terms import content_terms, rare_terms
-from claimwire.warehouse.idsets import id_table, insert_arrow, update_column
+from claimwire.transform.derive.terms import content_terms, rare_terms, replace_terms, term_limit
+from claimwire.warehouse.idsets import id_table, update_column
 
 MIN_SIMILARITY = 0.5
 # Two shared stems at least: one common word ("war") is never a proposition.
@@ -40,6 +46,11 @@ MIN_SHARED = 2
 # nothing is skipped, so small inputs cluster exactly as by all pairs.
 COMMON_TERM_MIN = 50
 COMMON_TERM_SHARE = 0.01
+# For finding stored claims: at most this many holders make a stem rare,
+# whatever the warehouse size, and at most CANDIDATES_PER_CLAIM stored claims
+# (those sharing the most stems) are compared with one new claim.
+COMMON_TERM_MAX = 2000
+CANDIDATES_PER_CLAIM = 200
 
 
 def claim_terms(content: str | None) -> frozenset[str]:
@@ -66,9 +77,9 @@ class ClaimItem:
     cluster: str | None = None  # its stored cluster, if any
 
 
-def common_term_limit(n_items: int) -> int:
+def common_term_limit(n_items: int, ceiling: int | None = None) -> int:
     """Terms held by more than this many of `n_items` claims propose no pairs."""
-    return max(COMMON_TERM_MIN, int(n_items * COMMON_TERM_SHARE))
+    return term_limit(n_items, COMMON_TERM_MIN, COMMON_TERM_SHARE, ceiling or n_items + 1)
 
 
 def candidate_pairs(
@@ -96,9 +107,12 @@ def candidate_pairs(
 
 
 def _similarities(items: Sequence[ClaimItem]) -> dict[tuple[int, int], float]:
-    """The non-zero Dice similarities {(i, j): s} (i < j) among candidate pairs."""
+    """The non-zero Dice similarities {(i, j): s} (i < j) among candidate pairs;
+    pairs of two stored claims were settled before and are not compared."""
     out: dict[tuple[int, int], float] = {}
     for i, j in candidate_pairs([it.terms for it in items]):
+        if items[i].cluster is not None and items[j].cluster is not None:
+            continue
         s = dice(items[i].terms, items[j].terms)
         if s > 0.0:
             out[i, j] = s
@@ -106,9 +120,14 @@ def _similarities(items: Sequence[ClaimItem]) -> dict[tuple[int, int], float]:
 
 
 def cluster_claims(
-    items: Sequence[ClaimItem], min_similarity: float = MIN_SIMILARITY
+    items: Sequence[ClaimItem],
+    min_similarity: float = MIN_SIMILARITY,
+    cluster_sizes: dict[str, int] | None = None,
 ) -> dict[str, str]:
     """{claim_id: cluster_id} for every item, stored clusters kept whole.
+
+    `cluster_sizes` gives a stored cluster's size when not all its members are
+    among `items` (the absent ones count as dissimilar to every newcomer).
 
     A merged group keeps the id of its stored cluster with the earliest
     statement; a group with no stored cluster is named after its earliest claim.
@@ -140,6 +159,8 @@ def cluster_claims(
             sums[g][h] = sums[g].get(h, 0.0) + s
             sums[h][g] = sums[h].get(g, 0.0) + s
     sizes = [len(rows) for rows in groups]
+    for name, g in index.items():
+        sizes[g] = max(sizes[g], (cluster_sizes or {}).get(name, 0))
     alive = [True] * len(groups)
 
     def mean(g: int, h: int) -> float:
@@ -178,97 +199,29 @@ def cluster_claims(
 
 
 def assign_claim_clusters(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
-    """Cluster every claim that has no cluster yet; return how many claims changed cluster.
-
-    All unclustered claims of originals are taken (not only this load's), so
-    claims left over by an earlier failure are picked up too. The stored
-    clusters they may join are those with a member sharing enough stems.
-    """
-    rows = con.execute(
-        """
-        SELECT c.claim_id, c.content,
-               coalesce(c.claimed_on, CAST(a.published_at AS DATE)) AS day
-        FROM claims c JOIN articles a USING (article_id)
-        WHERE c.claim_cluster_id IS NULL AND a.duplicate_of IS NULL
-        """
-    ).fetchall()
+    """Cluster the unclustered claims of these (original) articles; return how
+    many claims changed cluster. The stored clusters they may join are those
+    with a member sharing enough stems."""
+    with id_table(con, "cl_articles", article_ids):
+        rows = con.execute(
+            """
+            SELECT c.claim_id, c.content,
+                   coalesce(c.claimed_on, CAST(a.published_at AS DATE)) AS day
+            FROM claims c JOIN articles a USING (article_id)
+            WHERE c.article_id IN (SELECT id FROM cl_articles)
+              AND c.claim_cluster_id IS NULL AND a.duplicate_of IS NULL
+            """
+        ).fetchall()
     if not rows:
         return 0
     new_terms = {r[0]: claim_terms(r[1]) for r in rows}
-    claim_ids = sorted(new_terms)
-    with id_table(con, "cl_new", claim_ids):
-        return _cluster(con, rows, new_terms)
-
-
-def _cluster(
-    con: duckdb.DuckDBPyConnection,
-    rows: list[tuple[Any, ...]],
-    new_terms: dict[str, frozenset[str]],
-) -> int:
-    con.execute("DELETE FROM claim_terms WHERE claim_id IN (SELECT id FROM cl_new)")
-    insert_arrow(
-        con,
-        "claim_terms",
-        pa.table(
-            {
-                "claim_id": pa.array([c for c, t in new_terms.items() for _ in t], pa.string()),
-                "term": pa.array([x for t in new_terms.values() for x in sorted(t)], pa.string()),
-            }
-        ),
-    )
-    rare_terms(con, "claim_terms", "claim_id", "cl_rare", common_term_limit)
-    try:
-        stored = con.execute(
-            """
-            -- MATERIALIZED fences keep the planner from joining claim_terms
-            -- with itself on term alone before both sides are narrowed (it
-            -- did, once the tables had statistics: 16 s and 1 GB for 15,000
-            -- claims).
-            WITH new_rare AS MATERIALIZED (
-                SELECT n.claim_id, n.term FROM claim_terms n SEMI JOIN cl_rare r ON r.term = n.term
-                WHERE n.claim_id IN (SELECT id FROM cl_new)
-            ),
-            clustered_rare AS MATERIALIZED (
-                SELECT o.claim_id, o.term
-                FROM claim_terms o
-                SEMI JOIN cl_rare r ON r.term = o.term
-                SEMI JOIN claims c ON c.claim_id = o.claim_id AND c.claim_cluster_id IS NOT NULL
-            ),
-            cand AS MATERIALIZED (
-                SELECT DISTINCT n.claim_id AS a, o.claim_id AS b
-                FROM new_rare n
-                JOIN clustered_rare o ON o.term = n.term AND o.claim_id <> n.claim_id
-            ),
-            cand_terms AS MATERIALIZED (
-                SELECT c.a, c.b, x.term FROM cand c JOIN claim_terms x ON x.claim_id = c.a
-            ),
-            near AS (
-                SELECT c.b AS claim_id
-                FROM cand_terms c
-                JOIN claim_terms y ON y.claim_id = c.b AND y.term = c.term
-                GROUP BY c.a, c.b
-                HAVING count(*) >= ?
-            ),
-            touched AS (
-                SELECT DISTINCT c.claim_cluster_id AS cluster_id
-                FROM near JOIN claims c USING (claim_id)
-            )
-            SELECT c.claim_id, c.claim_cluster_id,
-                   coalesce(c.claimed_on, CAST(a.published_at AS DATE)),
-                   list(t.term) FILTER (WHERE t.term IS NOT NULL)
-            FROM claims c
-            JOIN touched k ON k.cluster_id = c.claim_cluster_id
-            JOIN articles a ON a.article_id = c.article_id
-            LEFT JOIN claim_terms t ON t.claim_id = c.claim_id
-            GROUP BY ALL
-            """,
-            [MIN_SHARED],
-        ).fetchall()
-    finally:
-        con.execute("DROP TABLE IF EXISTS cl_rare")
-    items = [
-        ClaimItem(cid, new_terms[cid], (day or date.max,), None) for cid, _, day in rows
-    ]
+    with id_table(con, "cl_new", sorted(new_terms)):
+        replace_terms(con, "claim_terms", "claim_id", "cl_new", pa.table({
+            "claim_id": pa.array([c for c, t in new_terms.items() for _ in t], pa.string()),
+            "term": pa.array([x for t in new_terms.values() for x in sorted(t)], pa.string()),
+        }))
+        stored, sizes = _stored_candidates(con)
+    items = [ClaimItem(cid, new_terms[cid], (day or date.max,), None) for cid, _, day in rows]
     items += [
         ClaimItem(cid, frozenset(terms or ()), (day or date.max,), cluster)
         for cid, cluster, day, terms in stored
@@ -276,8 +229,67 @@ def _cluster(
     before = {cid: cluster for cid, cluster, _, _ in stored}
     assigned = {
         cid: cluster
-        for cid, cluster in cluster_claims(items).items()
+        for cid, cluster in cluster_claims(items, cluster_sizes=sizes).items()
         if before.get(cid) != cluster
     }
     update_column(con, "claims", "claim_id", "claim_cluster_id", assigned)
     return len(assigned)
+
+
+def _stored_candidates(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+    """Stored clustered claims sharing a rare stem and MIN_SHARED stems in all
+    with a new claim (`cl_new`), the CANDIDATES_PER_CLAIM nearest per new claim:
+    (claim_id, cluster, day, terms) each, and the sizes of their clusters."""
+    total = con.execute("SELECT count(*) FROM claims").fetchone()[0]
+    limit = common_term_limit(total, COMMON_TERM_MAX)
+    with rare_terms(con, "claim_terms", "claim_id", "cl_new", limit) as rare:
+        stored = con.execute(
+            f"""
+            -- MATERIALIZED fences keep the planner from joining claim_terms
+            -- with itself on term alone before both sides are narrowed (it
+            -- did, once the tables had statistics: 16 s and 1 GB for 15,000
+            -- claims).
+            WITH new_rare AS MATERIALIZED (
+                SELECT n.claim_id, n.term FROM claim_terms n SEMI JOIN {rare} r ON r.term = n.term
+                WHERE n.claim_id IN (SELECT id FROM cl_new)
+            ),
+            cand AS MATERIALIZED (
+                SELECT DISTINCT n.claim_id AS a, o.claim_id AS b
+                FROM new_rare n
+                JOIN claim_terms o ON o.term = n.term AND o.claim_id <> n.claim_id
+                WHERE o.claim_id NOT IN (SELECT id FROM cl_new)
+            ),
+            cand_terms AS MATERIALIZED (
+                SELECT c.a, c.b, x.term FROM cand c JOIN claim_terms x ON x.claim_id = c.a
+            ),
+            near AS (
+                SELECT c.a, c.b, count(*) AS shared
+                FROM cand_terms c
+                JOIN claim_terms y ON y.claim_id = c.b AND y.term = c.term
+                GROUP BY c.a, c.b
+                HAVING count(*) >= ?
+            ),
+            nearest AS MATERIALIZED (
+                SELECT DISTINCT b AS claim_id FROM near
+                QUALIFY row_number() OVER (PARTITION BY a ORDER BY shared DESC, b) <= ?
+            )
+            SELECT c.claim_id, c.claim_cluster_id,
+                   coalesce(c.claimed_on, CAST(a.published_at AS DATE)),
+                   list(t.term) FILTER (WHERE t.term IS NOT NULL)
+            FROM nearest k
+            JOIN claims c ON c.claim_id = k.claim_id AND c.claim_cluster_id IS NOT NULL
+            JOIN articles a ON a.article_id = c.article_id
+            LEFT JOIN claim_terms t ON t.claim_id = c.claim_id
+            GROUP BY ALL
+            """,
+            [MIN_SHARED, CANDIDATES_PER_CLAIM],
+        ).fetchall()
+    touched = sorted({cluster for _, cluster, _, _ in stored})
+    with id_table(con, "cl_touched", touched):
+        sizes = dict(con.execute(
+            "SELECT claim_cluster_id, count(*) FROM claims "
+            "WHERE claim_cluster_id IN (SELECT id FROM cl_touched) GROUP BY 1"
+        ).fetchall())
+    return stored, sizes

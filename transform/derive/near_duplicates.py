@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from claimwire.transform.derive import minhash
+from claimwire.transform.derive.terms import remove_terms
 from claimwire.warehouse.idsets import id_table, insert_arrow, registered
 from claimwire.warehouse.staging import utcnow
 
@@ -343,5 +344,5 @@ def _write_links(
     with id_table(con, "nd_copies", copies):
         of_copies = "SELECT claim_id FROM claims WHERE article_id IN (SELECT id FROM nd_copies)"
         con.execute(f"DELETE FROM claim_mentions WHERE claim_id IN ({of_copies})")
-        con.execute(f"DELETE FROM claim_terms WHERE claim_id IN ({of_copies})")
+        remove_terms(con, "claim_terms", "claim_id", of_copies)
         con.execute("DELETE FROM claims WHERE article_id IN (SELECT id FROM nd_copies)")

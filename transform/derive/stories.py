@@ -26,23 +26,32 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from claimwire.transform.derive.terms import content_terms, rare_terms
-from claimwire.warehouse.idsets import id_table, insert_arrow, update_column
+from claimwire.transform.derive.terms import (
+    content_terms,
+    rare_terms,
+    remove_terms,
+    replace_terms,
+    term_limit,
+)
+from claimwire.warehouse.idsets import id_table, update_column
 
 TOP_TERMS = 30
 MIN_OVERLAP = 0.25
 MIN_SHARED = 5
 WINDOW = timedelta(days=7)
 # Candidate pairs are found through shared stems, skipping the stems held by
-# more than max(COMMON_TERM_MIN, COMMON_TERM_SHARE * n) of the n stored
-# articles: a stem that common ("government", "minister") would pair nearly
-# every article with every other, the pairs growing with the square of the
-# warehouse. Articles of one story share their rarer names and places too,
-# so a story is still found; a pair sharing nothing but common stems is not
-# compared. Below 5,000 articles the limit is 50, so the small warehouses of
-# the tests and the demo skip nothing a story of up to 50 articles needs.
+# more than COMMON_TERM_SHARE of the n stored articles (at least
+# COMMON_TERM_MIN, at most COMMON_TERM_MAX): a stem that common
+# ("government", "minister") would pair nearly every article with every
+# other, the pairs growing with the square of the warehouse. Articles of one
+# story share their rarer names and places too, so a story is still found; a
+# pair sharing nothing but common stems is not compared. Below 5,000 articles
+# the limit is 50, so the small warehouses of the tests and the demo skip
+# nothing a story of up to 50 articles needs; the ceiling keeps a night's
+# candidates bounded at any warehouse size.
 COMMON_TERM_MIN = 50
 COMMON_TERM_SHARE = 0.01
+COMMON_TERM_MAX = 1000
 # New articles are paired against the warehouse this many at a time.
 CHUNK = 1000
 
@@ -74,7 +83,7 @@ def same_story(
 
 def common_term_limit(n_articles: int) -> int:
     """Stems held by more than this many of `n_articles` propose no candidate pairs."""
-    return max(COMMON_TERM_MIN, int(n_articles * COMMON_TERM_SHARE))
+    return term_limit(n_articles, COMMON_TERM_MIN, COMMON_TERM_SHARE, COMMON_TERM_MAX)
 
 
 def story_id(founding_article_id: str) -> str:
@@ -94,71 +103,69 @@ def _order(row: tuple[Any, ...]) -> tuple[datetime, str]:
 
 
 def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
-    """Give the loaded articles a story; return how many new stories began."""
+    """Give the derived articles a story; return how many new stories began."""
     ids = sorted(set(article_ids))
-    # Articles that are copies (now) neither found nor attract stories.
-    con.execute(
-        "DELETE FROM article_terms WHERE article_id IN "
-        "(SELECT article_id FROM articles WHERE duplicate_of IS NOT NULL)"
-    )
+    created = 0
     with id_table(con, "st_loaded", ids):
+        # Copies (now) neither found nor attract stories: the pass's own, and
+        # stored articles a late-arriving original of this pass made copies.
+        remove_terms(con, "article_terms", "article_id",
+                     "SELECT article_id FROM articles WHERE duplicate_of IS NOT NULL AND "
+                     "(article_id IN (SELECT id FROM st_loaded) "
+                     " OR duplicate_of IN (SELECT id FROM st_loaded))")
         rows = con.execute(
             "SELECT article_id, published_at, first_seen_at, title, text FROM articles "
             "WHERE article_id IN (SELECT id FROM st_loaded) AND duplicate_of IS NULL"
         ).fetchall()
-    new = {r[0]: r for r in rows}
-    created = 0
-    if new:
-        created = _place_originals(con, new)
-    # Copies follow their original, whichever of the two moved.
-    con.execute(
-        "UPDATE articles SET story_id = o.story_id FROM articles o "
-        "WHERE articles.duplicate_of = o.article_id "
-        "AND articles.story_id IS DISTINCT FROM o.story_id"
-    )
+        new = {r[0]: r for r in rows}
+        if new:
+            with id_table(con, "st_new", sorted(new)):
+                created = _link_stories(con, new, sorted(new))
+        # Copies follow their original, whichever of the two moved.
+        con.execute(
+            "UPDATE articles SET story_id = o.story_id FROM articles o "
+            "WHERE articles.duplicate_of = o.article_id "
+            "AND (articles.article_id IN (SELECT id FROM st_loaded) "
+            "     OR articles.duplicate_of IN (SELECT id FROM st_loaded)) "
+            "AND articles.story_id IS DISTINCT FROM o.story_id"
+        )
     return created
-
-
-def _place_originals(con: duckdb.DuckDBPyConnection, new: dict[str, tuple[Any, ...]]) -> int:
-    ids = sorted(new)
-    with id_table(con, "st_new", ids):
-        return _link_stories(con, new, ids)
 
 
 def _story_pairs(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[tuple[Any, ...]]:
     """(a, b, shared, size_a, size_b, when_b, story_b) for new `a` and any `b` that
     may be in one story with it: sharing a rare term, in the time window, with
     enough shared terms in all. Done a chunk of new articles at a time."""
-    rare_terms(con, "article_terms", "article_id", "st_rare", common_term_limit)
+    originals = con.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NULL").fetchone()
     window = int(WINDOW.total_seconds())
     out: list[tuple[Any, ...]] = []
-    try:
+    with rare_terms(con, "article_terms", "article_id", "st_new",
+                    common_term_limit(originals[0])) as rare:
         for start in range(0, len(ids), CHUNK):
             with id_table(con, "st_chunk", ids[start : start + CHUNK]):
                 out += con.execute(
-                    """
+                    f"""
                     -- MATERIALIZED fences keep the planner from joining
                     -- article_terms with itself on term alone (the old
                     -- quadratic self-join) before the candidates narrow it.
-                    WITH dated AS (
-                        SELECT article_id, story_id,
-                               coalesce(published_at, first_seen_at) AS t
-                        FROM articles WHERE duplicate_of IS NULL
-                    ),
-                    cand AS MATERIALIZED (
+                    WITH cand AS MATERIALIZED (
                         SELECT DISTINCT n.article_id AS a, o.article_id AS b
                         FROM article_terms n
-                        JOIN st_rare r ON r.term = n.term
+                        JOIN {rare} r ON r.term = n.term
                         JOIN article_terms o ON o.term = n.term AND o.article_id <> n.article_id
                         WHERE n.article_id IN (SELECT id FROM st_chunk)
                     ),
                     near AS MATERIALIZED (
-                        SELECT c.a, c.b, db.t AS when_b, db.story_id AS story_b
+                        SELECT c.a, c.b, coalesce(db.published_at, db.first_seen_at) AS when_b,
+                               db.story_id AS story_b
                         FROM cand c
-                        JOIN dated da ON da.article_id = c.a
-                        JOIN dated db ON db.article_id = c.b
-                        WHERE da.t IS NULL OR db.t IS NULL
-                           OR abs(epoch(da.t) - epoch(db.t)) <= ?
+                        JOIN articles da ON da.article_id = c.a
+                        JOIN articles db ON db.article_id = c.b
+                        WHERE db.duplicate_of IS NULL AND (
+                            coalesce(da.published_at, da.first_seen_at) IS NULL
+                            OR coalesce(db.published_at, db.first_seen_at) IS NULL
+                            OR abs(epoch(coalesce(da.published_at, da.first_seen_at))
+                                   - epoch(coalesce(db.published_at, db.first_seen_at))) <= ?)
                     ),
                     near_terms AS MATERIALIZED (
                         SELECT c.a, c.b, x.term FROM near c
@@ -187,19 +194,18 @@ def _story_pairs(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[tuple[A
                     """,
                     [window, MIN_SHARED, MIN_OVERLAP],
                 ).fetchall()
-    finally:
-        con.execute("DROP TABLE IF EXISTS st_rare")
     return out
 
 
 def _link_stories(
     con: duckdb.DuckDBPyConnection, new: dict[str, tuple[Any, ...]], ids: list[str]
 ) -> int:
-    con.execute("DELETE FROM article_terms WHERE article_id IN (SELECT id FROM st_new)")
     terms = {aid: story_terms(r[3], r[4]) for aid, r in new.items()}
-    insert_arrow(
+    replace_terms(
         con,
         "article_terms",
+        "article_id",
+        "st_new",
         pa.table(
             {
                 "article_id": pa.array([a for a, t in terms.items() for _ in t], pa.string()),

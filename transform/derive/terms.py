@@ -7,13 +7,16 @@ content words and must not be thrown by plurals, tenses, demonyms
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterator
 from functools import lru_cache
 
 import duckdb
+import pyarrow as pa
 
 from claimwire.transform.normalize import hash_key_text
+from claimwire.warehouse.idsets import insert_arrow, registered
 
 # Function words, auxiliaries, reporting and hedging verbs: they say how
 # something was said, not what it is about, so they never make two texts alike.
@@ -77,15 +80,54 @@ def term_counts(text: str) -> Counter[str]:
     return Counter(content_terms(text))
 
 
-def rare_terms(
-    con: duckdb.DuckDBPyConnection, table: str, key: str, name: str, limit: Callable[[int], int]
+def replace_terms(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, ids_view: str, rows: pa.Table
 ) -> None:
-    """Create temp table `name` of the terms of `table` that propose candidate pairs:
-    those held by at most `limit(n)` of its n distinct `key`s (articles or
-    claims). Very common terms would pair nearly every row with every other."""
-    total = con.execute(f"SELECT count(DISTINCT {key}) FROM {table}").fetchone()[0]
+    """Replace the term rows of the keys listed in `ids_view` with `rows`, keeping
+    the table's document frequencies (`<table>_df`) in step."""
+    remove_terms(con, table, key, f"SELECT id FROM {ids_view}")
+    insert_arrow(con, table, rows, "IGNORE")
+    with registered(con, "new_terms", rows):
+        con.execute(
+            f"INSERT INTO {table}_df BY NAME SELECT term, count(*) AS n FROM new_terms "
+            f"GROUP BY term ON CONFLICT (term) DO UPDATE SET n = {table}_df.n + excluded.n"
+        )
+
+
+def remove_terms(con: duckdb.DuckDBPyConnection, table: str, key: str, keys_sql: str) -> None:
+    """Delete the term rows of the keys `keys_sql` selects, and their counts."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT term FROM {table} "
-        "GROUP BY term HAVING count(*) <= ?",
-        [limit(total)],
+        f"UPDATE {table}_df SET n = {table}_df.n - d.c FROM "
+        f"(SELECT term, count(*) AS c FROM {table} WHERE {key} IN ({keys_sql}) GROUP BY term) d "
+        f"WHERE {table}_df.term = d.term"
     )
+    con.execute(f"DELETE FROM {table} WHERE {key} IN ({keys_sql})")
+
+
+@contextlib.contextmanager
+def rare_terms(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, ids_view: str, limit: int
+) -> Iterator[str]:
+    """Temp table `<table>_rare` of the terms of the keys in `ids_view` held by at
+    most `limit` keys of the whole table: the terms that propose candidate
+    pairs. Very common terms would pair nearly every row with every other. The
+    frequencies come from `<table>_df`, so this costs what the new keys cost."""
+    name = f"{table}_rare"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT t.term FROM {table} t "
+        f"JOIN {table}_df d ON d.term = t.term "
+        f"WHERE t.{key} IN (SELECT id FROM {ids_view}) AND d.n <= ?",
+        [limit],
+    )
+    yield name
+    # Not in a finally: after an error the transaction is aborted, the rollback
+    # drops the table, and a DROP here would hide the error that matters.
+    con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def term_limit(total: int, floor: int, share: float, ceiling: int) -> int:
+    """How many rows may hold a term that still proposes pairs: a share of the
+    table, at least `floor` (small warehouses skip nothing) and at most
+    `ceiling` (so a night's candidate pairs stay bounded however large the
+    warehouse grows)."""
+    return min(ceiling, max(floor, int(total * share)))
