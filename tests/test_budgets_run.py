@@ -84,6 +84,10 @@ def test_retry_after_server_huge_and_dense_pages_end_within_budget(tmp_path, db_
     assert set(errors) == {"Huge", "Dense"}
     assert "over max_text_chars (200000)" in errors["Huge"]
     assert errors["Dense"] == "claims_skipped: over the 1.5 s time budget"
+    skipped = dict(rows(db_path, "SELECT title, claims_skipped FROM articles "
+                                 "WHERE claims_skipped IS NOT NULL"))
+    assert skipped == {"Huge": errors["Huge"].removeprefix("claims_skipped: "),
+                       "Dense": "over the 1.5 s time budget"}
     (text_length,) = rows(db_path, "SELECT length(text) FROM articles WHERE title = 'Huge'")[0]
     assert text_length > 1_000_000  # the text is kept; only its claims were skipped
     assert "claims skipped    2" in done.stdout
