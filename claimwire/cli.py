@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from claimwire import __version__
 from claimwire.config import Config, ConfigError, load_config
@@ -27,11 +28,45 @@ if TYPE_CHECKING:  # heavy imports wait for the commands that need them
     from claimwire.pipeline import RunSummary
 
 
+# Dates outside this range are typos (a backfill to 9999-12-31 would overflow).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2200, 12, 31)
+
+
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"{text} is outside {FIRST_DAY} .. {LAST_DAY}")
+    return day
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes as one line (`--help` shows the usage), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"claimwire: error: {self.prog}: {message} (see --help)\n")
 
 
 def _say(message: str) -> None:
@@ -70,6 +105,15 @@ def _print_summary(summary: RunSummary) -> None:
         f" re-processed {g('articles_replaced')})",
         f"  claims loaded     {g('claims_loaded')}",
     ]
+    if g("claims_skipped"):
+        lines.append(f"  claims skipped    {g('claims_skipped')} article(s) too long or too slow "
+                     "(documents.error says which)")
+    if g("feeds_deferred") or g("pages_deferred"):
+        lines.append(f"  left for later    {g('feeds_deferred')} feed(s), {g('pages_deferred')} "
+                     "page(s): the fetch budget was spent")
+    if g("batches_quarantined"):
+        lines.append(f"  quarantined       {g('batches_quarantined')} staged batch(es) that could "
+                     "not be loaded (see `claimwire status`); their items are fetched again")
     if g("derive_failed"):
         lines.append(f"  derive failed     {g('derive_failed')} article(s), kept queued "
                      "(see `claimwire status`; `claimwire derive --retry` after a fix)")
@@ -122,9 +166,12 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
     from claimwire.warehouse.queries import archived_documents
 
     config = _config(args)
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"{out} is a directory; give a file name, e.g. {out / 'raw.warc.gz'}")
     with _reading(config) as con:
         documents = archived_documents(con, args.date_from, args.date_to)
-    written = export_warc(RawArchive(config.raw_archive_dir), documents, Path(args.out))
+    written = export_warc(RawArchive(config.raw_archive_dir), documents, out)
     print(f"wrote {written} response record(s) to {args.out}")
     return 0
 
@@ -132,22 +179,30 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
+    from claimwire.warehouse.userquery import QueryRefused, check_statements, run_user_query
+
     config = _config(args)
+    try:
+        check_statements(duckdb.connect(), args.query)  # before waiting for the warehouse
+    except QueryRefused as exc:
+        raise UsageError(str(exc)) from exc
     with _reading(config) as con:
         try:
-            cursor = con.execute(args.query)
-            if cursor.description is None:
-                return 0
-            columns = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
+            result = run_user_query(con, args.query)
+        except QueryRefused as exc:
+            raise UsageError(str(exc)) from exc
         except duckdb.Error as exc:
             raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from exc
+    if result is None:
+        return 0
+    columns, rows = result
     print(format_rows(columns, rows, args.format, max_width=None if args.full else 60))
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from claimwire.warehouse.queries import derive_failures, feed_status, last_runs, table_counts
+    from claimwire.warehouse.staging import quarantined_batches
 
     config = _config(args)
     with _reading(config) as con:
@@ -164,6 +219,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     if failures[1]:
         print("\narticles whose derive failed (`claimwire derive --retry` retries those set aside)")
         print(format_rows(*failures, max_width=60))
+    quarantined = quarantined_batches(config.staging_path)
+    if quarantined:
+        print(f"\nquarantined staged batches ({quarantined[0][0].parent})")
+        print(format_rows(["batch", "reason"], [(p.name, r) for p, r in quarantined],
+                          max_width=80))
     return 0
 
 
@@ -287,17 +347,17 @@ def cmd_eval_claims(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--config", metavar="PATH",
                         help="claimwire.toml to use (default: $CLAIMWIRE_CONFIG, ./claimwire.toml)")
-    network = argparse.ArgumentParser(add_help=False)
+    network = _Parser(add_help=False)
     network.add_argument("--allow-network", action="append", metavar="CIDR", default=[],
                          help="also allow fetching from this network (repeatable)")
-    output = argparse.ArgumentParser(add_help=False)
+    output = _Parser(add_help=False)
     output.add_argument("--format", choices=FORMATS, default="table")
     output.add_argument("--full", action="store_true", help="do not shorten long values")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="claimwire", description="News feeds to attributed claim records in DuckDB.")
     parser.add_argument("--version", action="version", version=f"claimwire {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -380,12 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_date, metavar="DATE")
     p.add_argument("--until", type=_date, metavar="DATE")
     p.add_argument("--text", metavar="WORDS", help="words the claim must contain")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=_positive, default=200)
 
     p = add("search", cmd_search, "full-text search over articles (BM25), with their claims")
     p.add_argument("query")
-    p.add_argument("--limit", type=int, default=10)
-    p.add_argument("--claims", type=int, default=5, help="claims shown per article")
+    p.add_argument("--limit", type=_positive, default=10)
+    p.add_argument("--claims", type=_count, default=5, help="claims shown per article")
 
     p = add("serve", cmd_serve,
             "the claims explorer: a read-only web app over the warehouse")
@@ -413,22 +473,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """An environment failure as one line: what failed, and on which file."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        if exc.errno == errno.ENOSPC:
+            reason = "no space left on device (disk full)"
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{reason}{where}"
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    if "No space left" in str(exc):
+        text = f"no space left on device (disk full): {text}"
+    return f"warehouse: {text}" if _is_duckdb(exc) else text
+
+
+def _is_duckdb(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from claimwire.ingest.feedlist import FeedListError
+    from claimwire.processes import Terminated, sigterm_as_interrupt
 
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with sigterm_as_interrupt():
+            return int(args.func(args) or 0)
     except (ConfigError, UsageError, FeedListError, NoFeedsError) as exc:
         print(f"claimwire: error: {exc}", file=sys.stderr)
         return 2
     except (WarehouseError, DeriveError, SourceUnavailable) as exc:
         print(f"claimwire: error: {exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("claimwire: terminated (SIGTERM); staged work is kept and loaded by the next run",
+              file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("claimwire: interrupted; staged work is kept and loaded by the next run",
               file=sys.stderr)
         return 130
+    except Exception as exc:
+        # The machine, not the input: a full disk, a read-only directory, a
+        # damaged warehouse file. One line; a bug still shows its traceback.
+        if isinstance(exc, OSError) or _is_duckdb(exc):
+            print(f"claimwire: error: {_one_line(exc)}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

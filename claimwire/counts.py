@@ -21,10 +21,12 @@ class RunCounts:
     feeds_failed: int = 0
     feeds_disabled: int = 0
     feeds_backing_off: int = 0
+    feeds_deferred: int = 0  # not polled: the run's fetch budget was spent
     items_seen: int = 0
     items_new: int = 0
     pages_fetched: int = 0
     pages_failed: int = 0
+    pages_deferred: int = 0  # not fetched: the run's fetch budget was spent
     sitemap_documents: int = 0
     warc_records: int = 0
     warc_damaged: int = 0
@@ -34,9 +36,11 @@ class RunCounts:
     articles_extracted: int = 0
     extraction_failed: int = 0
     claims_found: int = 0
+    claims_skipped: int = 0  # articles too long or too slow for the claim stage
     # load
     batches: int = 0
     batches_incomplete: int = 0
+    batches_quarantined: int = 0  # staged batches that could not be loaded, moved aside
     feeds_added: int = 0
     feed_items_new: int = 0
     fetches: int = 0
@@ -86,4 +90,5 @@ class RunCounts:
 
     @property
     def errors(self) -> int:
-        return self.feeds_failed + self.pages_failed + self.documents_failed + self.warc_failed
+        return (self.feeds_failed + self.pages_failed + self.documents_failed
+                + self.warc_failed + self.batches_quarantined)

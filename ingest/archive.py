@@ -58,6 +58,14 @@ class RawArchive:
     def record_url(self, key: str, record: dict[str, Any]) -> None:
         atomic_write(self._url_record_path(key), json.dumps(record, sort_keys=True).encode())
 
+    def forget_url(self, key: str) -> bool:
+        """Remove a URL's record, so its item counts as new again; True if there was one."""
+        try:
+            self._url_record_path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def url_record(self, key: str) -> dict[str, Any] | None:
         try:
             return json.loads(self._url_record_path(key).read_bytes())

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
 
-from claimwire.ingest.feeds import FeedItem, FeedParseError, parse_feed
+from claimwire.ingest.feeds import FeedItem, FeedParseError
 from claimwire.ingest.http import FetchResult, HttpClient
+from claimwire.ingest.poll import read_feed
 from claimwire.ingest.urls import canonicalize_url
 from claimwire.ingest.walking import DocumentWalk
 from claimwire.window import Window
@@ -59,6 +60,7 @@ def walk_feed_archives(
     window: Window,
     *,
     max_documents: int = 500,
+    parse_timeout: float | None = None,
 ) -> ArchiveWalk:
     """Walk a feed's archive back from `feed_url`; return the items published in `window`.
 
@@ -84,7 +86,7 @@ def walk_feed_archives(
         if result is None:
             continue
         try:
-            parsed = parse_feed(result.body, result.final_url, content_type=result.content_type)
+            parsed = read_feed(result, url, parse_timeout=parse_timeout)
         except FeedParseError as exc:
             walk.errors.append(f"{url}: {exc}")
             continue

@@ -7,6 +7,9 @@ from xml.etree import ElementTree
 
 from claimwire.config import FeedConfig
 
+# Folders in real OPML files nest a few levels; 5,000 levels exhausted the stack.
+MAX_DEPTH = 50
+
 
 class FeedListError(ValueError):
     """The feed list cannot be read; the message says why in one line."""
@@ -34,21 +37,23 @@ def read_opml(path: Path) -> list[FeedConfig]:
         raise FeedListError(f"{path}: not an OPML document (no <opml><body>)")
     feeds: list[FeedConfig] = []
     seen: set[str] = set()
-
-    def walk(element: ElementTree.Element, tags: tuple[str, ...]) -> None:
-        for outline in element.findall("outline"):
-            url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-            label = outline.get("title") or outline.get("text")
-            if url:
-                if url not in seen:
-                    seen.add(url)
-                    category = tuple(
-                        c.strip().strip("/") for c in (outline.get("category") or "").split(",")
-                    )
-                    extra = tuple(c for c in category if c)
-                    feeds.append(FeedConfig(url=url, name=label, tags=tags + extra))
-            else:
-                walk(outline, tags + ((label,) if label else ()))
-
-    walk(body, ())
+    # Depth first, in document order, without recursion: one iterator per open folder.
+    stack = [(iter(body.findall("outline")), ())]
+    while stack:
+        outlines, tags = stack[-1]
+        outline = next(outlines, None)
+        if outline is None:
+            stack.pop()
+            continue
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        label = outline.get("title") or outline.get("text")
+        if not url:
+            if len(stack) >= MAX_DEPTH:
+                raise FeedListError(f"{path}: outlines nested deeper than {MAX_DEPTH} levels")
+            stack.append((iter(outline.findall("outline")), tags + ((label,) if label else ())))
+        elif url not in seen:
+            seen.add(url)
+            category = [c.strip().strip("/") for c in (outline.get("category") or "").split(",")]
+            feeds.append(FeedConfig(url=url, name=label,
+                                    tags=tags + tuple(c for c in category if c)))
     return feeds

@@ -14,7 +14,7 @@ from typing import Any
 
 from claimwire.ingest.archive import RawArchive
 from claimwire.ingest.feeds import FeedItem
-from claimwire.ingest.http import HttpClient
+from claimwire.ingest.http import DEFERRED, HttpClient
 from claimwire.ingest.poll import fetch_row, item_id
 from claimwire.ingest.urls import url_key
 from claimwire.records import DocumentRow, FetchRow
@@ -27,6 +27,9 @@ class FetchBatch:
     # (key, record) to mark in the archive once the batch is staged
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failed: int = 0
+    # pages not fetched because the run's fetch budget was spent, by the feed listing them
+    deferred: int = 0
+    deferred_feeds: set[str] = field(default_factory=set)
 
 
 def url_record_key(canonical_url: str) -> str:
@@ -50,8 +53,12 @@ def fetch_new_pages(
     items: Iterable[tuple[str, FeedItem]],
     *,
     run_id: str,
+    deadline: float | None = None,
 ) -> FetchBatch:
-    """Fetch each (feed_url, item) page once; return fetch rows and pending documents."""
+    """Fetch each (feed_url, item) page once; return fetch rows and pending documents.
+
+    No fetch starts after `deadline` (`time.monotonic()`); the items left stay
+    unknown, so a later run fetches them."""
     batch = FetchBatch()
     by_url: dict[str, tuple[str, FeedItem]] = {}
     for feed_url, item in items:
@@ -59,9 +66,13 @@ def fetch_new_pages(
         # is fetched once.
         by_url.setdefault(item.canonical_url, (feed_url, item))
     link_of = {item.link or url: url for url, (_, item) in by_url.items()}
-    for result in client.get_many(list(link_of), accept="page"):
+    for result in client.get_many(list(link_of), accept="page", deadline=deadline):
         canonical = link_of.get(result.url, result.url)
         feed_url, item = by_url[canonical]
+        if result.error == DEFERRED:
+            batch.deferred += 1
+            batch.deferred_feeds.add(feed_url)
+            continue
         batch.fetches.append(fetch_row(result, kind="page", run_id=run_id, attempt_key=canonical))
         if not result.ok or result.body is None:
             batch.failed += 1

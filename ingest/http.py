@@ -10,9 +10,14 @@ What it guarantees, all limits coming from `HttpSettings`:
   at connect time, and the socket goes to the vetted address (no rebinding gap).
   Redirects are followed here, one checked hop at a time.
 * Time: connect and read timeouts per socket operation, plus `total_timeout`
-  of wall clock for each exchange (one request/response of one hop), enforced
-  inside every socket read so a drip-feeding server cannot outlast it. Waiting
-  for politeness slots and retry back-off is not part of that budget.
+  of wall clock for everything one URL takes (every redirect hop, every retry
+  and the back-off between them), enforced inside every socket read so a
+  drip-feeding server or a chain of slow hops cannot outlast it. A retry whose
+  wait (`Retry-After`, at most `backoff_max`) does not fit in what is left is
+  not made; a host whose last answers were all failures worth a retry gets
+  no more retries until it answers properly, so hundreds of pages answering
+  `503 Retry-After: 15` cost one attempt each. `get_many(deadline=...)` starts
+  no request after the caller's deadline.
 * Size: `max_bytes` on the wire (early from Content-Length, then counted while
   streaming) and `max_decompressed_bytes` while inflating, so a gzip bomb
   stops at the cap with a bounded buffer.
@@ -69,6 +74,12 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _ORIGIN_BOUND_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 # Small error bodies are read so the connection can be reused; bigger ones are dropped.
 _DRAIN_LIMIT = 64 * 1024
+# Answers of one host in a row that called for a retry (429, 5xx, refused
+# connections) before it gets no more retries; every URL still gets one
+# attempt, and any other answer resets the count.
+STRUGGLING_AFTER = 3
+# The error of a URL `get_many` did not start because its deadline passed.
+DEFERRED = "deferred: fetch budget spent before this URL was started"
 
 _ACCEPT_HEADERS: dict[str, str] = {
     "page": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
@@ -373,6 +384,8 @@ class HttpClient:
         )
         self._robots = RobotsCache(self._fetch_robots, settings.user_agent)
         self._closed = False
+        self._failures_in_a_row: dict[str, int] = {}
+        self._failures_lock = threading.Lock()
 
     # -- lifecycle
 
@@ -423,12 +436,15 @@ class HttpClient:
         *,
         accept: Accept = "page",
         max_workers: int | None = None,
+        deadline: float | None = None,
     ) -> Iterator[FetchResult]:
         """Fetch concurrently, yielding results as they complete (match them by `.url`).
 
         Work is handed out round-robin across hosts with at most
         `per_host_connections` per host in flight, so one big site cannot
-        occupy every worker while they wait out its per-host delay.
+        occupy every worker while they wait out its per-host delay. No
+        request starts after `deadline` (a `time.monotonic()` value): the
+        URLs left are yielded with the error `DEFERRED`, unfetched.
         """
         workers = max(1, max_workers or self.settings.max_connections)
         per_host = max(1, self.settings.per_host_connections)
@@ -446,6 +462,8 @@ class HttpClient:
         pool = ThreadPoolExecutor(workers, thread_name_prefix="claimwire-http")
 
         def submit() -> None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
             while ready and len(pending) < workers:
                 host = ready.popleft()
                 queued.discard(host)
@@ -468,6 +486,9 @@ class HttpClient:
                         queued.add(host)
                     yield self._result_of(future, url)
                 submit()
+            for host in queues:
+                while queues[host]:
+                    yield _unfetched(queues[host].popleft(), DEFERRED)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -531,7 +552,9 @@ class HttpClient:
             body=None, error=None, fetched_at=datetime.now(UTC), elapsed=0.0,
         )  # fmt: skip
         try:
-            self._follow(result, headers, accept, check_robots, retries, truncate)
+            # One budget for the URL: every hop, retry and wait below takes from it.
+            with netguard.deadline(self.settings.total_timeout):
+                self._follow(result, headers, accept, check_robots, retries, truncate)
         except _Failure as failure:
             result.error = failure.error
             result.body = None
@@ -607,15 +630,30 @@ class HttpClient:
         retries: int,
         truncate: int | None,
     ) -> _Hop:
+        host = _host_key(url)
         attempt = 0
         while True:
             hop = self._exchange(url, headers, accept, truncate)
-            if attempt >= retries or not self._retryable(hop):
+            if not self._retryable(hop):
+                self._note_outcome(host, failed=False)
                 return hop
-            delay = self._retry_delay(hop, attempt)
+            struggling = self._note_outcome(host, failed=True)
+            delay = self._retry_delay(hop, attempt) if attempt < retries else None
+            left = netguard.remaining()
+            if struggling or delay is None or (left is not None and delay >= left):
+                # Out of retries, a host that keeps failing, or a wait that
+                # would outlast the budget.
+                return hop
             log.debug("retrying %s in %.1fs after %s", url, delay, hop.error or hop.status)
             time.sleep(delay)
             attempt += 1
+
+    def _note_outcome(self, host: str, *, failed: bool) -> bool:
+        """Count the host's answer; True when it has failed STRUGGLING_AFTER times in a row."""
+        with self._failures_lock:
+            count = self._failures_in_a_row.get(host, 0) + 1 if failed else 0
+            self._failures_in_a_row[host] = count
+        return count >= STRUGGLING_AFTER
 
     @staticmethod
     def _retryable(hop: _Hop) -> bool:
@@ -626,12 +664,14 @@ class HttpClient:
         status = hop.status or 0
         return status == 429 or 500 <= status < 600
 
-    def _retry_delay(self, hop: _Hop, attempt: int) -> float:
+    def _retry_delay(self, hop: _Hop, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt; None when the server asks
+        for longer than `backoff_max` (it will not be ready within this run)."""
         cap = max(0.0, self.settings.backoff_max)
         if hop.status in (429, 503):
             asked = retry_after_seconds(hop.headers.get("retry-after"))
             if asked is not None:
-                return min(asked, cap)
+                return asked if asked <= cap else None
         # Exponential with jitter so many clients retrying do not sync up.
         base = self.settings.backoff_base * (2**attempt)
         return min(cap, base * random.uniform(0.5, 1.0))
@@ -775,6 +815,13 @@ class HttpClient:
                 raise httpcore.ReadTimeout("total time budget spent while reading the body")
         parts.append(decoder.finish())
         return b"".join(parts)
+
+
+def _unfetched(url: str, error: str) -> FetchResult:
+    return FetchResult(
+        url=url, final_url=url, status=None, headers={}, content_type=None, charset=None,
+        body=None, error=error, fetched_at=datetime.now(UTC), elapsed=0.0,
+    )  # fmt: skip
 
 
 def _content_length(headers: dict[str, str]) -> int | None:

@@ -307,10 +307,12 @@ def _attempts(client: HttpClient, url: httpx.URL, headers: dict[str, str]) -> ht
             hop.status, hop.headers = response.status, _header_dict(response)
         except _TRANSFER_ERRORS as exc:
             hop.error = _error_of(client, exc)
-        if attempt < client.settings.retries and client._retryable(hop):
+        # None: the server asks for a longer wait than backoff_max allows, so no retry.
+        delay = client._retry_delay(hop, attempt) if client._retryable(hop) else None
+        if attempt < client.settings.retries and delay is not None:
             if response is not None:
                 response.close()
-            time.sleep(client._retry_delay(hop, attempt))
+            time.sleep(delay)
             attempt += 1
             continue
         if hop.error is not None or response is None:

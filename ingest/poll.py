@@ -11,7 +11,13 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from claimwire.ingest.feeds import FeedItem, FeedParseError, parse_feed
+from claimwire.ingest.feeds import (
+    FeedItem,
+    FeedParseError,
+    ParsedFeed,
+    parse_feed,
+    parse_feed_bounded,
+)
 from claimwire.ingest.http import FetchResult, HttpClient
 from claimwire.ingest.urls import url_key
 from claimwire.records import FeedState, FetchRow, ItemRow
@@ -70,8 +76,10 @@ def poll_feed(
     max_items: int = 500,
     max_failures: int = 10,
     backoff_hours: float = 1.0,
+    parse_timeout: float | None = None,
 ) -> PollOutcome:
-    """Poll one feed described by its stored state."""
+    """Poll one feed described by its stored state. With `parse_timeout`, the
+    document is parsed in a helper process given that many seconds."""
     url = feed.feed_url
     state = replace(feed)
     if feed.disabled:
@@ -92,7 +100,8 @@ def poll_feed(
                              disabled_reason=f"moved permanently to {result.permanent_url}")
         state = replace(state, feed_url=result.permanent_url, moved_to=None)
         url = result.permanent_url
-    outcome = _poll_result(state, fetch, result, feed, url, max_items, max_failures)
+    outcome = _poll_result(state, fetch, result, feed, url, max_items, max_failures,
+                           parse_timeout)
     outcome.moved_from = moved_from
     return outcome
 
@@ -105,6 +114,7 @@ def _poll_result(
     url: str,
     max_items: int,
     max_failures: int,
+    parse_timeout: float | None = None,
 ) -> PollOutcome:
     if result.not_modified:
         return _ok(state, fetch, "not_modified")
@@ -116,10 +126,7 @@ def _poll_result(
     if body_sha == feed.body_sha256:
         return _ok(state, fetch, "unchanged")
     try:
-        parsed = parse_feed(
-            result.body, result.final_url or url, content_type=result.content_type,
-            max_items=max_items,
-        )
+        parsed = read_feed(result, url, max_items=max_items, parse_timeout=parse_timeout)
     except FeedParseError as exc:
         return _failed(state, fetch, f"feed_parse: {exc}", max_failures)
     state.body_sha256 = body_sha
@@ -132,6 +139,19 @@ def _poll_result(
         outcome.error = parsed.problem
         state.last_error = parsed.problem
     return outcome
+
+
+def read_feed(
+    result: FetchResult, url: str, *, max_items: int = 500, parse_timeout: float | None = None
+) -> ParsedFeed:
+    """The fetched feed document parsed, in a helper process when given a time budget."""
+    assert result.body is not None
+    base = result.final_url or url
+    if parse_timeout is None:
+        return parse_feed(result.body, base, content_type=result.content_type,
+                          max_items=max_items)
+    return parse_feed_bounded(result.body, base, content_type=result.content_type,
+                              max_items=max_items, timeout=parse_timeout)
 
 
 def _backing_off(feed: FeedState, backoff_hours: float, *, now: datetime) -> bool:

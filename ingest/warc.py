@@ -11,6 +11,16 @@ Damaged input never raises: a record that cannot be read is skipped and
 counted; a file whose framing is broken (bad gzip, garbage instead of a
 record header) is abandoned at that point, keeping what came before, since
 there is no reliable way to find the next record.
+
+Hostile input stays bounded, as the HTTP client bounds bodies: a line may
+not exceed MAX_LINE_BYTES, a record's header block (WARC and HTTP headers,
+with the blank lines before it) MAX_HEADER_BYTES, and a record's declared
+length MAX_RECORD_BYTES; past any of them the file is abandoned. warcio
+alone reads a line until its newline, by repeated concatenation: a 65 KB
+gzip bomb of zeros took 1 GB of memory, a 300 MB line 400 s.
+
+Any readable binary stream works, seekable or not (`read_warc_stream`), e.g.
+a WARC file streamed over HTTP.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -43,9 +54,47 @@ log = logging.getLogger(__name__)
 
 # Same ceiling as a fetched page (HttpSettings.max_bytes): bigger is not an article.
 MAX_PAGE_BYTES = 10 * 1024 * 1024
+# Real header lines (cookies, CSP) stay far below these; a file past them is hostile.
+MAX_LINE_BYTES = 256 * 1024
+MAX_HEADER_BYTES = 1024 * 1024
+# A record declaring more is not a web page; skipping it would mean reading
+# (and, for a bomb, inflating) all of it, so the file is abandoned instead.
+MAX_RECORD_BYTES = 1024 * 1024 * 1024
 WARC_SUFFIXES = (".warc", ".warc.gz")
 # What a broken file throws at us from inside warcio, zlib or the file system.
-_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, KeyError, IndexError)
+_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, KeyError, IndexError,
+                AttributeError, TypeError)  # the last two: warcio on records missing headers
+
+
+class WarcLimitError(ValueError):
+    """A line, header block or record over its cap: the file is abandoned."""
+
+
+class _CappedReader(DecompressingBufferedReader):  # type: ignore[misc]
+    """warcio's reader with bounded lines and header blocks.
+
+    Lines are read for record headers and the blank lines between records,
+    and nowhere else (bodies are read by length), so everything read by
+    line since the last body read belongs to one header block.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_bytes = 0
+
+    def readline(self, length: int | None = None) -> bytes:
+        cap = MAX_LINE_BYTES + 1
+        line = super().readline(min(length, cap) if length else cap)
+        if len(line) > MAX_LINE_BYTES:
+            raise WarcLimitError(f"a line over {MAX_LINE_BYTES} bytes")
+        self._header_bytes += len(line)
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise WarcLimitError(f"a header block over {MAX_HEADER_BYTES} bytes")
+        return line
+
+    def read(self, length: int | None = None) -> bytes:
+        self._header_bytes = 0
+        return super().read(length)
 
 
 
@@ -111,7 +160,8 @@ def read_warc_pages(
     stats: WarcStats | None = None,
     want: Callable[[str], bool] | None = None,
 ) -> Iterator[WarcPage]:
-    """HTML pages from the WARC / WARC.gz files (or directories of them) dated in `window`.
+    """HTML pages dated in `window` from WARC / WARC.gz files, directories of
+    them, or open binary streams.
 
     An open binary stream may stand in for a path (a WARC read off the
     network); it is read once, forward only, and left open. `want(url)`, when
@@ -119,20 +169,36 @@ def read_warc_pages(
     is looked at. Pass a `WarcStats` to learn what was skipped.
     """
     stats = stats if stats is not None else WarcStats()
-    items = list(paths)
-    for stream in (p for p in items if not isinstance(p, Path | str)):
-        stats.files += 1
-        name = getattr(stream, "name", None) or "<stream>"
-        yield from _pages_of_file(stream, name, window, stats, want)
-    for path in warc_files(p for p in items if isinstance(p, Path | str)):
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 - held open across yields, closed below
-        except OSError as exc:
-            stats.errors.append(f"{path}: {exc}")
+    for source in paths:
+        if not isinstance(source, Path | str):
+            yield from read_warc_stream(source, window, stats=stats, want=want)
             continue
-        stats.files += 1
-        with handle:
-            yield from _pages_of_file(handle, path, window, stats, want)
+        for path in warc_files([source]):
+            try:
+                handle = open(path, "rb")  # noqa: SIM115 - held open across yields, closed below
+            except OSError as exc:
+                stats.errors.append(f"{path}: {exc}")
+                continue
+            with handle:
+                yield from read_warc_stream(handle, window, stats=stats, name=str(path),
+                                            want=want)
+
+
+def read_warc_stream(
+    stream: BinaryIO,
+    window: Window,
+    *,
+    stats: WarcStats | None = None,
+    name: str | None = None,
+    want: Callable[[str], bool] | None = None,
+) -> Iterator[WarcPage]:
+    """HTML pages dated in `window` from one WARC / WARC.gz stream, which need
+    not be seekable; `name` labels its errors in `stats`, `want` as in
+    `read_warc_pages`."""
+    stats = stats if stats is not None else WarcStats()
+    stats.files += 1
+    label = name or str(getattr(stream, "name", None) or "<stream>")
+    yield from _pages_of_file(stream, label, window, stats, want)
 
 
 class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
@@ -146,6 +212,11 @@ class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
     cut_short = False
     gzipped = False
 
+    def __init__(self, fileobj: BinaryIO) -> None:
+        super().__init__(fileobj)
+        # Before the first record is read: the iterator looks the reader up each time.
+        self.reader = _CappedReader(self.fh)
+
     def close(self) -> None:
         reader = self.reader
         decompressor = reader.decompressor if reader is not None else None
@@ -156,8 +227,8 @@ class _CheckedIterator(ArchiveIterator):  # type: ignore[misc]
 
 
 def _pages_of_file(
-    handle: BinaryIO | io.BufferedReader,
-    path: Path | str,
+    handle: BinaryIO,
+    path: str,
     window: Window,
     stats: WarcStats,
     want: Callable[[str], bool] | None = None,
@@ -175,10 +246,18 @@ def _pages_of_file(
             if iterator.cut_short or (not iterator.gzipped and not _ends_cleanly(handle)):
                 stats.damage(f"{path}: ends inside a record (truncated file)")
             return
+        except WarcLimitError as exc:
+            stats.damage(f"{path}: abandoned after {stats.records} records: {exc}")
+            return
         except _READ_ERRORS as exc:
             stats.damage(f"{path}: unreadable after {stats.records} records: {exc}")
             return
         stats.records += 1
+        if record.length is None or record.length > MAX_RECORD_BYTES:
+            declared = "no length" if record.length is None else f"{record.length} bytes"
+            stats.damage(f"{path}: abandoned at record {stats.records}: it declares {declared} "
+                         f"(at most {MAX_RECORD_BYTES})")
+            return
         try:
             page = _page_of(record, window, stats, want)
             if _truncated(record):
@@ -245,10 +324,14 @@ def _page_of(
     )
 
 
-def _ends_cleanly(handle: BinaryIO | io.BufferedReader) -> bool:
-    """An uncompressed WARC ends with the blank lines closing its last record."""
-    if not handle.seekable():
-        return True  # a stream: its transport reports a cut-off transfer itself
+def _ends_cleanly(handle: BinaryIO) -> bool:
+    """An uncompressed WARC ends with the blank lines closing its last record
+    (not checked on a stream: its transport reports a cut-off transfer itself)."""
+    try:
+        if not handle.seekable():
+            return True
+    except (AttributeError, ValueError, OSError):
+        return True
     size = handle.seek(0, os.SEEK_END)
     if size == 0:
         return True

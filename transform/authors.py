@@ -50,7 +50,7 @@ _CONJUNCTION = re.compile(
     r"\s*(?:;|\s&\s|\s(?:and|und|y|et|e|og|och|en|i|ve|und|oraz|a|és)\s)\s*", re.I
 )
 _URL = re.compile(r"(?:https?:|www\.|\.(?:com|org|net|de|html?)(?:/|$))", re.I)
-_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_EMAIL = re.compile(r"\S{1,64}@\S{1,255}\.\w{1,63}")  # bounded: bylines can be megabytes
 _BYLINE_CLASS = re.compile(r"byline|author|autor", re.I)
 _SLUG = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)+")
 # Author pages: /author/jane-doe, /autoren/name/max-kolter, /journalists/...

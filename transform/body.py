@@ -130,7 +130,7 @@ def json_ld_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         return ""
     if "<" in value and _TAG.search(value):
-        value = re.sub(r"(?i)<\s*(?:br|/p|/div|/h\d|/li)\s*/?\s*>", "\n", value)
+        value = re.sub(r"(?i)<\s{0,20}(?:br|/p|/div|/h\d|/li)\s{0,20}/?\s{0,20}>", "\n", value)
         value = _TAG.sub(" ", value)
     return clean_text(html.unescape(value))
 

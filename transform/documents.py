@@ -92,7 +92,11 @@ def transform_documents(config: Config, docs: list[PendingDocument]) -> Transfor
         # is done, and the reason stays on it and on the article.
         statuses.append(_status(doc, "processed", f"extract: {failure}" if failure else None,
                                 now))
-    claims_rows, mention_rows = _claims(config, candidates, version)
+    claims_rows, mention_rows, skipped = _claims(config, candidates, version)
+    for status in statuses:
+        if status["doc_id"] in skipped and not status["error"]:
+            # The article loads with its text; only its claims are missing, and why.
+            status["error"] = f"claims_skipped: {skipped[status['doc_id']]}"
     result = TransformResult()
     result.tables["articles"] = rows_to_arrow(schema.articles, candidates, CANDIDATE_EXTRA)
     result.tables["claims"] = rows_to_arrow(schema.claims, claims_rows)
@@ -103,6 +107,7 @@ def transform_documents(config: Config, docs: list[PendingDocument]) -> Transfor
         articles_extracted=sum(1 for c in candidates if c["text"]),
         extraction_failed=sum(1 for s in statuses if s["error"]),
         claims_found=len(claims_rows),
+        claims_skipped=len(skipped),
     )
     return result
 
@@ -163,7 +168,12 @@ def _status(doc: PendingDocument, status: str, error: str | None, now: datetime)
 
 def _claims(
     config: Config, candidates: list[dict[str, Any]], version: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """Claim and mention rows of the candidates, and {doc_id: reason} of those
+    whose claims were skipped for their size (`[claims] max_text_chars`) or
+    time (`[claims] time_budget`); the reason also goes to their
+    `claims_skipped`."""
+    from claimwire.budget import OutOfTime, time_limit
     from claimwire.transform.claims import extract_claims_many
     from claimwire.transform.claims.pubdate import publication_date
     from claimwire.transform.nlp import load_nlp
@@ -176,7 +186,7 @@ def _claims(
             firsts.setdefault(cand["content_hash"] or cand["article_id"], cand)
     unique = list(firsts.values())
     if not unique:
-        return [], []
+        return [], [], {}
     nlp = load_nlp(config.claims.model)
     # Relative dates ("on Monday") need the article's date; an undated page
     # may still carry it in its URL or dateline.
@@ -187,8 +197,22 @@ def _claims(
     ]
     claim_rows: list[dict[str, Any]] = []
     mention_rows: list[dict[str, Any]] = []
-    results = extract_claims_many(inputs, nlp=nlp, prefilter=config.claims.prefilter)
-    for cand, found in zip(unique, results, strict=True):
+    skipped_keys: dict[str, str] = {}
+    limits = config.claims
+    # One article per call (as fast as batching them, measured), each under its
+    # own time limit, so a pathological page costs its budget and no more.
+    for cand, item in zip(unique, inputs, strict=True):
+        key = cand["content_hash"] or cand["article_id"]
+        if len(cand["text"]) > limits.max_text_chars:
+            skipped_keys[key] = (f"text of {len(cand['text'])} characters is over "
+                                 f"max_text_chars ({limits.max_text_chars})")
+            continue
+        try:
+            with time_limit(limits.time_budget):
+                found = next(extract_claims_many([item], nlp=nlp, prefilter=limits.prefilter))
+        except OutOfTime as exc:
+            skipped_keys[key] = str(exc)
+            continue
         for seq, claim in enumerate(found):
             cid = claim_id(cand["article_id"], seq, claim.char_start, claim.char_end)
             claim_rows.append(
@@ -224,4 +248,11 @@ def _claims(
                         "unit": mention.unit,
                     }
                 )
-    return claim_rows, mention_rows
+    skipped: dict[str, str] = {}
+    for cand in candidates:
+        reason = None if cand["claims_skipped"] else skipped_keys.get(
+            cand["content_hash"] or cand["article_id"])
+        if reason:
+            cand["claims_skipped"] = reason
+            skipped[cand["doc_id"]] = reason
+    return claim_rows, mention_rows, skipped

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -30,9 +31,19 @@ LOCK_WAIT_SECONDS = 60.0
 MEMORY_LIMIT = "1GB"
 
 
+# DuckDB's lock error names the holder: "... is held in /usr/bin/python3 (PID 123) ..."
+_LOCK_HOLDER = re.compile(r"held in (.+?) \(PID (\d+)\)")
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def lock_holder(exc: Exception) -> str:
+    """"PID 123 (/usr/bin/python3)" from DuckDB's lock error, or "another process"."""
+    found = _LOCK_HOLDER.search(str(exc))
+    return f"PID {found[2]} ({found[1]})" if found else "another process"
 
 
 def connect(
@@ -64,11 +75,13 @@ def connect(
                 raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
             if time.monotonic() >= deadline:
                 raise WarehouseError(
-                    f"warehouse {path} is locked by another process (a load in progress?); "
-                    f"gave up after {wait_seconds:.0f}s"
+                    f"warehouse {path} is held by {lock_holder(exc)}; "
+                    f"gave up after waiting {wait_seconds:.0f}s"
                 ) from exc
             if not told:
-                message = f"warehouse {path} is busy (another process is writing); waiting..."
+                mode = "writing" if read_only else "using"
+                message = (f"warehouse {path} is busy ({lock_holder(exc)} is {mode} it); "
+                           f"waiting up to {wait_seconds:.0f}s...")
                 (on_wait or (lambda m: print(m, file=sys.stderr)))(message)
                 told = True
             time.sleep(delay * (1 + random.random()))
@@ -78,9 +91,12 @@ def connect(
 
 
 @contextlib.contextmanager
-def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse for writing, created or migrated first."""
-    con = connect(path)
+def open_warehouse(
+    path: Path, wait_seconds: float = LOCK_WAIT_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse for writing, created or migrated first; waits up to
+    `wait_seconds` for another process to let go of the file."""
+    con = connect(path, wait_seconds=wait_seconds)
     try:
         migrate(con)
         yield con
@@ -90,15 +106,26 @@ def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextlib.contextmanager
 def reading(
-    path: Path, on_wait: Callable[[str], None] | None = None
+    path: Path,
+    on_wait: Callable[[str], None] | None = None,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse, read-only; waits (saying so through `on_wait`) while a load
-    holds the lock; WarehouseError when there is no warehouse yet."""
-    con = connect(path, read_only=True, on_wait=on_wait)
+    """The warehouse, read-only; waits (saying so through `on_wait`) up to
+    `wait_seconds` while a load holds the lock; WarehouseError when there is no
+    warehouse yet."""
+    con = connect(path, read_only=True, on_wait=on_wait, wait_seconds=wait_seconds)
     try:
         yield con
     finally:
         con.close()
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after a failure without hiding it: when the failure already
+    ended the transaction (a full disk does), ROLLBACK itself raises "no
+    transaction is active", which would replace the real reason."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
 
 
 def table_ddl(table: Table) -> str:
@@ -238,7 +265,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             )
             con.execute("COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
         applied.append(version)
     if applied:

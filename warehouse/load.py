@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
 from claimwire.warehouse import schema
+from claimwire.warehouse.db import rollback
 from claimwire.warehouse.idsets import id_table, insert_arrow, registered
 from claimwire.warehouse.staging import arrow_schema, read_manifest, read_table, utcnow
 
@@ -341,6 +342,6 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> RunCo
         failpoint("load_in_transaction")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return counts

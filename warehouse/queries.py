@@ -22,6 +22,13 @@ class ClaimFilter:
     limit: int = 200
 
 
+def contains_pattern(text: str) -> str:
+    """An ILIKE pattern (with ESCAPE '\\') matching `text` literally anywhere: the
+    user's "%" and "_" are characters, not wildcards."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def find_claims(
     con: duckdb.DuckDBPyConnection, wanted: ClaimFilter
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -33,12 +40,14 @@ def find_claims(
     where = ["a.duplicate_of IS NULL"]
     params: list[Any] = []
     if wanted.speaker:
-        # Any spelling of the speaker's identity finds all of its claims.
+        # Any spelling of the speaker's identity finds all of its claims; the
+        # user's "%" and "_" are characters, not wildcards.
+        like = "ILIKE ? ESCAPE '\\'"
         where.append(
-            "(c.speaker ILIKE ? OR c.speaker_canonical ILIKE ? OR c.speaker_id IN ("
-            "SELECT speaker_id FROM speakers WHERE canonical ILIKE ? "
-            "OR len(list_filter(aliases, x -> x ILIKE ?)) > 0))")
-        params += [f"%{wanted.speaker}%"] * 4
+            f"(c.speaker {like} OR c.speaker_canonical {like} OR c.speaker_id IN ("
+            f"SELECT speaker_id FROM speakers WHERE canonical {like} "
+            f"OR len(list_filter(aliases, x -> x {like})) > 0))")
+        params += [contains_pattern(wanted.speaker)] * 4
     if wanted.stance:
         where.append("c.stance = ?")
         params.append(wanted.stance)
@@ -51,8 +60,8 @@ def find_claims(
         params.append(wanted.until)
     if wanted.text:
         for word in wanted.text.split():
-            where.append("c.content ILIKE ?")
-            params.append(f"%{word}%")
+            where.append("c.content ILIKE ? ESCAPE '\\'")
+            params.append(contains_pattern(word))
     sql = f"""
         SELECT {day} AS day, c.speaker_canonical AS speaker, c.stance, c.quote_type AS quote,
                c.cue, c.content, a.site, a.title

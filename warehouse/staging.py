@@ -5,6 +5,13 @@ A batch is a directory holding one Arrow IPC file per table and a
 writer died) and is ignored and later removed. Arrow schemas come from the
 SQLAlchemy tables, so the staged columns are the warehouse's columns.
 
+Durability: every file, the batch directory and its entry in the staging
+area are fsynced before `write` returns, and the manifest records each
+table file's size and SHA-256, so a batch an OS crash damaged is recognised
+(`verify_batch`) rather than loaded. A batch that cannot be loaded is moved
+to `quarantine/` with its reason (`quarantine_batch`); its manifest lists
+what to undo so its items can be fetched again (`records`, `feed_urls`).
+
 The files are uncompressed Arrow IPC rather than Parquet: a batch lives for
 minutes and is read once, by the loader, which maps it without decoding
 (reading Parquet was a third of the load's time). Parquet batches left by an
@@ -13,10 +20,12 @@ older version are still read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
@@ -28,9 +37,15 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from sqlalchemy import ARRAY, BigInteger, Boolean, Date, DateTime, Double, Integer, Table
 
-from claimwire.files import atomic_write
+from claimwire.files import atomic_write, fsync_dir, make_dirs
 
 MANIFEST = "manifest.json"
+QUARANTINE = "quarantine"
+REASON = "quarantine.json"
+# Left-overs of writers that died (temporary batch directories) and plan
+# files older than this are removed; a live writer or a queued Airflow task
+# never takes this long.
+STALE_AFTER_SECONDS = 24 * 3600
 
 
 def arrow_type(column: Any) -> pa.DataType:
@@ -92,6 +107,11 @@ class BatchWriter:
         self.run_id = run_id
         self.tables: dict[str, pa.Table] = {}
         self.info: dict[str, Any] = {}
+        # What loading this batch settles elsewhere, undone if it cannot be
+        # loaded: raw-archive record keys marking its items known, and the
+        # feeds whose state it carries.
+        self.records: list[str] = []
+        self.feed_urls: list[str] = []
 
     def add(self, name: str, data: pa.Table) -> None:
         if name in self.tables:
@@ -100,28 +120,50 @@ class BatchWriter:
             self.tables[name] = data
 
     def write(self) -> str:
-        self.staging_root.mkdir(parents=True, exist_ok=True)
+        """Write the batch; when this returns it survives an OS crash whole."""
+        make_dirs(self.staging_root)
         final = self.staging_root / f"{self.kind}-{_safe(self.run_id)}-{uuid.uuid4().hex[:12]}"
         tmp = Path(tempfile.mkdtemp(dir=self.staging_root, prefix=".tmp-"))
         try:
+            files = {}
             for name, data in self.tables.items():
-                with pa.OSFile(str(tmp / f"{name}.arrow"), "wb") as sink, \
+                path = tmp / f"{name}.arrow"
+                with pa.OSFile(str(path), "wb") as sink, \
                         ipc.new_file(sink, data.schema) as writer:
                     writer.write_table(data)
+                files[path.name] = _fsynced_digest(path)
             manifest = {
                 "kind": self.kind,
                 "run_id": self.run_id,
                 "tables": sorted(self.tables),
                 "rows": {name: data.num_rows for name, data in self.tables.items()},
+                "files": files,
+                "records": self.records,
+                "feed_urls": self.feed_urls,
                 "info": self.info,
                 "written_at": utcnow().isoformat(),
             }
-            (tmp / MANIFEST).write_text(json.dumps(manifest, default=_json_default))
+            with open(tmp / MANIFEST, "w") as handle:
+                handle.write(json.dumps(manifest, default=_json_default))
+                handle.flush()
+                os.fsync(handle.fileno())
+            fsync_dir(tmp)
             os.replace(tmp, final)
+            fsync_dir(self.staging_root)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return str(final)
+
+
+def _fsynced_digest(path: Path) -> dict[str, Any]:
+    """{"bytes", "sha256"} of a file just written, after making it durable."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def _safe(text: str) -> str:
@@ -136,9 +178,99 @@ def _json_default(value: Any) -> Any:
 
 def read_manifest(batch_dir: str | Path) -> dict[str, Any] | None:
     try:
-        return json.loads((Path(batch_dir) / MANIFEST).read_text())
-    except (FileNotFoundError, NotADirectoryError, ValueError):
+        manifest = json.loads((Path(batch_dir) / MANIFEST).read_text())
+    except (FileNotFoundError, NotADirectoryError, ValueError, UnicodeDecodeError):
         return None
+    return manifest if isinstance(manifest, dict) and "kind" in manifest else None
+
+
+def verify_batch(batch_dir: str | Path) -> str | None:
+    """Why a batch with a manifest cannot be trusted (a table file missing,
+    cut short or changed), or None when it is sound, or has no manifest
+    (incomplete or already loaded: the loader skips it)."""
+    batch = Path(batch_dir)
+    manifest = read_manifest(batch)
+    if manifest is None:
+        if (batch / MANIFEST).exists():
+            return "manifest.json is unreadable"
+        return None
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        # Written by a version that recorded no checksums: the tables must at least be there.
+        missing = [name for name in manifest.get("tables") or []
+                   if not (batch / f"{name}.arrow").exists()
+                   and not (batch / f"{name}.parquet").exists()]
+        return f"table file(s) missing: {', '.join(missing)}" if missing else None
+    for name, expected in sorted(files.items()):
+        path = batch / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return f"{name} is missing"
+        if size != expected.get("bytes"):
+            return f"{name} has {size} bytes, the manifest says {expected.get('bytes')}"
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() != expected.get("sha256"):
+            return f"{name} does not match its checksum"
+    return None
+
+
+def quarantine_batch(staging_root: Path, batch_dir: str | Path, reason: str) -> Path:
+    """Move a batch that cannot be loaded aside, with its reason; return where it went."""
+    batch = Path(batch_dir)
+    target_root = Path(staging_root) / QUARANTINE
+    make_dirs(target_root)
+    target = target_root / batch.name
+    if target.exists():
+        target = target_root / f"{batch.name}-{uuid.uuid4().hex[:6]}"
+    os.replace(batch, target)
+    fsync_dir(target_root)
+    fsync_dir(batch.parent)
+    atomic_write(target / REASON, json.dumps(
+        {"reason": reason, "quarantined_at": utcnow().isoformat(),
+         "from": str(batch)}).encode("utf-8"))
+    return target
+
+
+def quarantined_batches(staging_root: Path) -> list[tuple[Path, str]]:
+    """(directory, reason) of every quarantined batch, oldest name first."""
+    root = Path(staging_root) / QUARANTINE
+    if not root.is_dir():
+        return []
+    found = []
+    for entry in sorted(root.iterdir()):
+        try:
+            reason = json.loads((entry / REASON).read_text()).get("reason", "")
+        except (OSError, ValueError, AttributeError):
+            reason = "(reason not recorded)"
+        found.append((entry, str(reason)))
+    return found
+
+
+def remove_stale(staging_root: Path, max_age: float = STALE_AFTER_SECONDS) -> int:
+    """Remove what dead writers and killed runs left behind: temporary batch
+    directories and plan files older than `max_age` seconds. Returns how many."""
+    root = Path(staging_root)
+    cutoff = time.time() - max_age
+    removed = 0
+    candidates = [e for e in root.glob(".tmp-*")] if root.is_dir() else []
+    plans = root / "plans"
+    candidates += [*plans.glob("*.json"), *plans.glob(".tmp-*")] if plans.is_dir() else []
+    for entry in candidates:
+        try:
+            if entry.lstat().st_mtime >= cutoff:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 def read_table(batch_dir: str | Path, name: str) -> pa.Table | None:
@@ -165,6 +297,9 @@ def complete_batches(staging_root: Path, kind: str | None = None) -> list[str]:
 
 
 def remove_batch(batch_dir: str | Path) -> None:
+    # The manifest first: a removal cut short leaves an incomplete batch
+    # (ignored), never one that looks damaged.
+    (Path(batch_dir) / MANIFEST).unlink(missing_ok=True)
     shutil.rmtree(batch_dir, ignore_errors=True)
 
 

@@ -23,6 +23,8 @@ _DATE_ONLY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 _SPACED_OFFSET = re.compile(r"\s+([+-]\d{2}:?\d{2}|Z)$")
 _HAS_SECONDS = re.compile(r"T?\d{1,2}:\d{2}:\d{2}")
+# A year written with three or four digits (not a time, an offset or a day).
+_LONG_YEAR = re.compile(r"(?<![\d:+-])(\d{3,4})(?![\d:])")
 
 
 def parse_timestamp(value: object) -> tuple[datetime, str] | None:
@@ -62,9 +64,15 @@ def _parse_iso(text: str) -> datetime | None:
 
 def _parse_rfc2822(text: str) -> datetime | None:
     try:
-        return parsedate_to_datetime(text)
+        parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
+    # The email parser widens every year below 100 as if it had two digits,
+    # so "0001" would come back as 2001; a year written in full is kept.
+    written = _LONG_YEAR.search(text)
+    if written and int(written.group(1)) != parsed.year:
+        return None
+    return parsed
 
 
 def _plausible(moment: datetime) -> bool:

@@ -6,8 +6,10 @@
     ccnews    -> Common Crawl's news archive: the WARC files a window needs, each a
                  source streamed through the HTTP client
     workers   -> a shard of documents extracted, deduplicated, claims found: a
-                 staged transform batch, in worker processes
-    loading   -> staged batches into the warehouse (the one writer), then derive
+                 staged transform batch, in worker processes (handed on as each
+                 shard finishes, so finished shards load while slow ones run)
+    loading   -> staged batches into the warehouse (the one writer), then derive;
+                 a batch that cannot be loaded is quarantined and its items undone
     runs      -> run_ingest / run_backfill: all of the above in this process
 
 Every stage function takes the Config and plain, serialisable arguments (str
@@ -20,6 +22,7 @@ batch directories (`warehouse.staging`).
 from claimwire.errors import NoFeedsError
 from claimwire.pipeline.loading import (
     batch_counts,
+    check_staged,
     derive_reporting,
     derive_staged,
     import_feeds,
@@ -46,6 +49,7 @@ from claimwire.pipeline.sources import (
     backfill_sources,
 )
 from claimwire.pipeline.workers import (
+    transform_batches,
     transform_in_workers,
     transform_pool,
     transform_shard,
@@ -55,10 +59,10 @@ from claimwire.window import Window
 
 __all__ = [
     "ArchivedFeed", "BackfillSource", "CCNewsWarc", "NoFeedsError", "RunSummary", "Sitemap",
-    "WarcFile", "Window", "acquire", "backfill_sources", "batch_counts", "derive_reporting",
-    "derive_staged", "feed_states", "import_feeds", "load_staged", "new_run_id", "plan_poll",
-    "plan_transform", "poll_shard", "rebuild_search_index", "record_run", "remove_plans",
-    "run_backfill", "run_ingest",
+    "WarcFile", "Window", "acquire", "backfill_sources", "batch_counts", "check_staged",
+    "derive_reporting", "derive_staged", "feed_states", "import_feeds", "load_staged",
+    "new_run_id", "plan_poll", "plan_transform", "poll_shard", "rebuild_search_index",
+    "record_run", "remove_plans", "run_backfill", "run_ingest", "transform_batches",
     "transform_in_workers", "transform_pool", "transform_shard", "transform_shard_size",
     "warm_worker",
 ]

@@ -8,9 +8,10 @@ instead (`sources.ArchivedFeed`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from claimwire.config import Config
 from claimwire.counts import RunCounts
@@ -47,25 +48,40 @@ class Acquired:
     # pages already in hand (a WARC file), archived as they were read
     documents: list[DocumentRow] = field(default_factory=list)
     counts: RunCounts = field(default_factory=RunCounts)
+    # Seconds a source may spend parsing one feed document (`[polling] parse_timeout`).
+    parse_timeout: float | None = None
     # Lines from a unit still at work (a CC-NEWS file takes minutes); `acquire` sets it.
     say: Callable[[str], None] = field(default=lambda line: None, repr=False)
 
 
 def stage_acquired(
-    config: Config, client: HttpClient, archive: RawArchive, acquired: Acquired
+    config: Config,
+    client: HttpClient,
+    archive: RawArchive,
+    acquired: Acquired,
+    *,
+    deadline: float | None = None,
 ) -> str:
-    """Fetch the pages of the items not seen before, stage everything as a poll
-    batch, then mark the fetched items known; return the batch directory."""
+    """Fetch the pages of the items not seen before (none started after
+    `deadline`), stage everything as a poll batch, then mark the fetched items
+    known; return the batch directory."""
     seen_now = utcnow()
     items: list[ItemRow] = [item_row(source, item, seen_now) for source, item in acquired.items]
     new = [(source, item) for source, item in acquired.items
            if not is_known(archive, source, item)]
-    fetched = fetch_new_pages(client, archive, new, run_id=acquired.run_id)
+    fetched = fetch_new_pages(client, archive, new, run_id=acquired.run_id, deadline=deadline)
     counts = acquired.counts
     counts.items_seen += len(acquired.items)
     counts.items_new += len({item.canonical_url for _, item in new}) + len(acquired.documents)
     counts.pages_fetched += len(fetched.documents) + len(acquired.documents)
     counts.pages_failed += fetched.failed
+    counts.pages_deferred += fetched.deferred
+    if fetched.deferred_feeds:
+        # Unconditional next time: a 304 or an unchanged body would hide the
+        # items left unfetched until the feed changes.
+        acquired.feeds = [replace(f, etag=None, last_modified=None, body_sha256=None)
+                          if f.feed_url in fetched.deferred_feeds else f
+                          for f in acquired.feeds]
     writer = BatchWriter(config.staging_path, "poll", acquired.run_id)
     writer.add("feeds", rows_to_arrow(schema.feeds, acquired.feeds))
     writer.add("feed_items", rows_to_arrow(schema.feed_items, items))
@@ -73,6 +89,8 @@ def stage_acquired(
     writer.add("documents",
                rows_to_arrow(schema.documents, acquired.documents + fetched.documents))
     writer.info = counts.to_dict()
+    writer.records = [key for key, _ in fetched.records]
+    writer.feed_urls = sorted({f.feed_url for f in acquired.feeds})
     batch = writer.write()
     failpoint("poll_staged")
     # Only now that the batch is safe on disk may the items count as known.
@@ -88,8 +106,13 @@ def poll_shard(
     run_id: str,
     window: Window | None = None,
     on_feed: FeedReport | None = None,
+    deadline: float | None = None,
 ) -> str:
     """Poll the shard's feeds, fetch new items into the raw archive; return a staged batch dir.
+
+    Nothing network-bound starts after `deadline` (`time.monotonic()`; by
+    default `[polling] fetch_budget` seconds from now): feeds not polled keep
+    their state, pages not fetched stay new, both for the next run.
 
     With a window (a backfill, or an Airflow run for a past interval) each
     feed's RFC 5005 archive chain is walked back into the window instead, and
@@ -102,14 +125,19 @@ def poll_shard(
         sources = [ArchivedFeed(f.feed_url) for f in feeds if not f.disabled]
         return acquire(config, sources, window, run_id=run_id,
                        report=(lambda unit, line: on_feed(unit, line)) if on_feed else None)
+    if deadline is None:
+        deadline = time.monotonic() + config.polling.fetch_budget
     archive = RawArchive(config.raw_archive_dir)
     acquired = Acquired(run_id)
     with HttpClient(config.http) as client:
         def poll_one(feed: FeedState) -> PollOutcome:
+            if time.monotonic() >= deadline:
+                return PollOutcome(feed.feed_url, "deferred", feed, None)
             return poll_feed(client, feed, run_id=run_id,
                              max_items=config.polling.max_items_per_feed,
                              max_failures=config.polling.max_failures,
-                             backoff_hours=config.polling.failure_backoff_hours)
+                             backoff_hours=config.polling.failure_backoff_hours,
+                             parse_timeout=config.polling.parse_timeout)
 
         workers = max(1, min(len(feeds), config.http.max_connections))
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -119,10 +147,13 @@ def poll_shard(
             if on_feed:
                 on_feed(outcome.feed_url, outcome.result if not outcome.error
                         else f"{outcome.result} ({outcome.error})")
-        return stage_acquired(config, client, archive, acquired)
+        return stage_acquired(config, client, archive, acquired, deadline=deadline)
 
 
 def _take(acquired: Acquired, outcome: PollOutcome) -> None:
+    if outcome.result == "deferred":
+        acquired.counts.feeds_deferred += 1  # its stored state stays as it was
+        return
     acquired.feeds.append(outcome.state)
     if outcome.moved_from:
         acquired.feeds.append(outcome.moved_from)

@@ -2,15 +2,19 @@
 
     run_ingest:   plan_poll -> poll_shard* -> load ┐
     run_backfill: sources -> acquire (each unit)  -> load ┘
-        -> plan_transform -> transform_shard* (worker processes) -> load
-        -> derive -> record the run
+        -> plan_transform -> transform_shard* (worker processes) -> load each
+           finished shard while the others run -> derive -> record the run
 
 Both end in the same tail (`_transform_load_derive`). The Airflow DAGs call
-the same stage functions as tasks instead.
+the same stage functions as tasks instead. Before anything else a run clears
+what killed runs left (stale plans, dead writers' temporary batches) and
+quarantines staged batches an OS crash damaged, so their items are fetched
+again by this very run.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -24,7 +28,9 @@ from claimwire.errors import NoFeedsError
 from claimwire.failpoints import failpoint
 from claimwire.pipeline.loading import (
     batch_counts,
+    check_staged,
     derive_reporting,
+    leftover_batches,
     load_staged,
     record_run,
 )
@@ -37,9 +43,10 @@ from claimwire.pipeline.planning import (
 )
 from claimwire.pipeline.polling import poll_shard
 from claimwire.pipeline.sources import BackfillSource, acquire
-from claimwire.pipeline.workers import transform_in_workers, transform_pool
+from claimwire.pipeline.workers import transform_batches, transform_pool
+from claimwire.processes import stop_pool
 from claimwire.warehouse.db import open_warehouse
-from claimwire.warehouse.staging import complete_batches, utcnow
+from claimwire.warehouse.staging import complete_batches, remove_stale, utcnow
 from claimwire.window import Window
 
 # Enough feeds to expect more documents than one process should handle: the
@@ -86,6 +93,17 @@ def _quiet(message: str) -> None:
     pass
 
 
+def _prepare(config: Config, say: Say) -> int:
+    """Create or migrate the warehouse, clear what killed runs left behind, and
+    quarantine staged batches that cannot be trusted (returns how many)."""
+    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout):
+        pass  # creates or migrates the schema before any planning reads it
+    removed = remove_stale(config.staging_path)
+    if removed:
+        say(f"removed {removed} stale plan file(s) and unfinished batch(es) of killed runs")
+    return check_staged(config)
+
+
 def run_ingest(
     config: Config,
     *,
@@ -96,8 +114,8 @@ def run_ingest(
     """Poll, fetch, extract, dedup, find claims and load: the whole run in this process."""
     say = report or _quiet
     summary = RunSummary(run_id=new_run_id(kind), kind=kind, started_at=utcnow())
-    with open_warehouse(config.warehouse_path):
-        pass  # creates or migrates the schema before any planning reads it
+    deadline = time.monotonic() + config.polling.fetch_budget
+    summary.counts.batches_quarantined += _prepare(config, say)
     states = feed_states(config, feed_urls)
     if not states:
         raise NoFeedsError(
@@ -107,6 +125,11 @@ def run_ingest(
     leftovers = len(complete_batches(config.staging_path))
     if leftovers:
         say(f"found {leftovers} staged batch(es) from an interrupted run; loading them too")
+    if leftover_batches(config, "poll"):
+        # Before polling: a left-over batch that cannot be loaded is quarantined
+        # now, and this very poll fetches its items again.
+        summary.counts.add(load_staged(config, [], run_id=summary.run_id, leftovers="poll",
+                                       derive_after=False))
     plans = plan_poll(config, states=states)
     pool = transform_pool(config) if (
         config.worker_count > 1 and len(states) >= WARM_POOL_MIN_FEEDS) else None
@@ -118,13 +141,23 @@ def run_ingest(
             done += 1
             say(f"[poll {done}/{len(states)}] {url}: {result}")
 
-        batches = [poll_shard(config, plan, run_id=summary.run_id, on_feed=on_feed)
+        batches = [poll_shard(config, plan, run_id=summary.run_id, on_feed=on_feed,
+                              deadline=deadline)
                    for plan in plans]
         summary.counts.add(batch_counts(batches))
         summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="poll"))
-        remove_plans(plans)
+        if summary.get("feeds_deferred") or summary.get("pages_deferred"):
+            say(f"fetch budget of {config.polling.fetch_budget:g} s spent: "
+                f"{summary.get('feeds_deferred')} feed(s) and {summary.get('pages_deferred')} "
+                "page(s) left for the next run")
         return _transform_load_derive(config, summary, say, pool=pool, leftovers="transform")
+    except BaseException:
+        if pool is not None:
+            stop_pool(pool)  # a stopped run does not wait for its workers
+            pool = None
+        raise
     finally:
+        remove_plans(plans)
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
@@ -149,8 +182,7 @@ def run_backfill(
     say = report or _quiet
     summary = RunSummary(run_id=new_run_id("backfill"), kind="backfill", started_at=utcnow(),
                          window=window)
-    with open_warehouse(config.warehouse_path):
-        pass
+    summary.counts.batches_quarantined += _prepare(config, say)
     units = [source.unit for source in sources]
     checkpoint = BackfillCheckpoint.load(config.staging_path / "checkpoints",
                                          checkpoint_key(window, units))
@@ -180,28 +212,39 @@ def _transform_load_derive(
     leftovers: str | None = None,
 ) -> RunSummary:
     """The tail every run shares: transform what is pending (or, for a window,
-    everything published in it), load it, derive, record the run."""
+    everything published in it), load each shard as it finishes, derive,
+    record the run."""
+    if leftovers and leftover_batches(config, leftovers):
+        # Loaded first, so their documents are no longer pending and are not redone.
+        summary.counts.add(load_staged(config, [], run_id=summary.run_id, leftovers=leftovers,
+                                       derive_after=False))
     plans = plan_transform(config, window=summary.window)
-    documents = plan_rows(plans)
-    if documents:
-        published = ""
-        if summary.window is not None:
-            last_day = summary.window.end - timedelta(seconds=1)
-            published = f" published {summary.window.start:%Y-%m-%d} .. {last_day:%Y-%m-%d}"
-        say(f"[transform] {documents} document(s){published} in {len(plans)} shard(s)")
-    finished = 0
+    try:
+        documents = plan_rows(plans)
+        if documents:
+            published = ""
+            if summary.window is not None:
+                last_day = summary.window.end - timedelta(seconds=1)
+                published = f" published {summary.window.start:%Y-%m-%d} .. {last_day:%Y-%m-%d}"
+            say(f"[transform] {documents} document(s){published} in {len(plans)} shard(s)")
+        finished = 0
 
-    def on_shard(n: int) -> None:
-        nonlocal finished
-        finished += n
-        say(f"[transform {finished}/{len(plans)} shards]")
+        def on_shard(n: int) -> None:
+            nonlocal finished
+            finished += n
+            say(f"[transform {finished}/{len(plans)} shards]")
 
-    batches = transform_in_workers(config, plans, summary.run_id, on_shard, pool)
-    summary.counts.add(batch_counts(batches))
-    summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers=leftovers,
-                                   derive_after=False))
-    summary.counts.add(derive_reporting(config, say))
-    remove_plans(plans)
+        for ready in transform_batches(config, plans, summary.run_id, on_shard, pool):
+            counts = batch_counts(ready)
+            summary.counts.add(counts)
+            summary.counts.add(load_staged(config, ready, run_id=summary.run_id,
+                                           derive_after=False))
+            if len(plans) > 1:
+                say(f"[load] {counts.articles_extracted} article(s) of {len(ready)} finished "
+                    "shard(s) loaded")
+        summary.counts.add(derive_reporting(config, say))
+    finally:
+        remove_plans(plans)
     summary.ended_at = utcnow()
     summary.status = "completed"
     record_run(config, summary.row())

@@ -83,7 +83,8 @@ class ArchivedFeed(_Located):
     ) -> str:
         from claimwire.ingest.archived_feeds import walk_feed_archives
 
-        walk = walk_feed_archives(client, self.location, window)
+        walk = walk_feed_archives(client, self.location, window,
+                                  parse_timeout=into.parse_timeout)
         into.items += [(self.location, item) for item in walk.items]
         into.fetches += _fetch_rows(walk.fetches, "feed", into.run_id)
         into.counts.feeds_polled += 1
@@ -264,7 +265,7 @@ def acquire(
 ) -> str:
     """What the sources hold for the window, fetched and staged as one poll batch."""
     archive = RawArchive(config.raw_archive_dir)
-    acquired = Acquired(run_id)
+    acquired = Acquired(run_id, parse_timeout=config.polling.parse_timeout)
     with HttpClient(config.http) as client:
         for source in sources:
             if report:

@@ -3,13 +3,15 @@ claim and status tables, in worker processes that keep the spaCy model warm."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 
 from claimwire.config import Config
 from claimwire.failpoints import failpoint
 from claimwire.pipeline.planning import read_transform_plan
+from claimwire.processes import die_with, ignore_interrupts, stop_pool
 from claimwire.warehouse.staging import BatchWriter
 
 # spaCy's string store only grows: a worker is replaced after this many shards.
@@ -30,8 +32,12 @@ def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
     return batch
 
 
-def warm_worker(model: str) -> None:
-    """Load what a transform needs (extractor, spaCy model) into this process."""
+def warm_worker(model: str, run_pid: int | None = None) -> None:
+    """Load what a transform needs (extractor, spaCy model) into this process,
+    which ends when the run `run_pid` does."""
+    if run_pid is not None:
+        die_with(run_pid)
+    ignore_interrupts()
     from claimwire.transform.documents import extractor_version
     from claimwire.transform.nlp import load_nlp
 
@@ -51,12 +57,32 @@ def transform_pool(config: Config) -> ProcessPoolExecutor:
         max_workers=config.worker_count,
         mp_context=get_context("forkserver"),
         initializer=warm_worker,
-        initargs=(config.claims.model,),
+        initargs=(config.claims.model, os.getpid()),
     )
     # Submitting no-ops makes the executor start every worker now.
     for _ in range(config.worker_count):
         pool.submit(int)
     return pool
+
+
+def transform_batches(
+    config: Config,
+    plans: list[str],
+    run_id: str,
+    progress: Callable[[int], None] | None = None,
+    pool: ProcessPoolExecutor | None = None,
+) -> Iterator[list[str]]:
+    """Every plan through `transform_shard`, in this process when one worker is
+    enough, else in worker processes (`pool`, if warm ones were started).
+
+    Yields the staged batch dirs of the shards finished since the last yield
+    (in plan order within each yield), so the caller can load finished shards
+    while slow ones still run. `progress(1)` after each shard. If the caller
+    stops early or an error (or Ctrl-C, SIGTERM) ends it, the workers are
+    killed rather than waited for.
+    """
+    for ready in _transformed(config, plans, run_id, progress, pool):
+        yield [batch for _, batch in ready]
 
 
 def transform_in_workers(
@@ -66,32 +92,48 @@ def transform_in_workers(
     progress: Callable[[int], None] | None = None,
     pool: ProcessPoolExecutor | None = None,
 ) -> list[str]:
-    """Every plan through `transform_shard`, in this process when one worker is
-    enough, else in worker processes (`pool`, if warm ones were started); the
-    staged batch dirs in plan order. `progress(1)` after each shard."""
+    """Every plan through `transform_shard` (see `transform_batches`); the staged
+    batch dirs in plan order."""
+    done = [pair for ready in _transformed(config, plans, run_id, progress, pool)
+            for pair in ready]
+    return [batch for _, batch in sorted(done)]
+
+
+def _transformed(
+    config: Config,
+    plans: list[str],
+    run_id: str,
+    progress: Callable[[int], None] | None,
+    pool: ProcessPoolExecutor | None,
+) -> Iterator[list[tuple[int, str]]]:
+    """(plan index, batch dir) of the shards finished since the last yield."""
     workers = min(config.worker_count, len(plans))
     if workers <= 1:
-        out = []
-        for plan in plans:
-            out.append(transform_shard(config, plan, run_id=run_id))
+        for index, plan in enumerate(plans):
+            batch = transform_shard(config, plan, run_id=run_id)
             if progress:
                 progress(1)
-        return out
+            yield [(index, batch)]
+        return
     # Workers are replaced after a few shards each so a long run's memory stays
     # flat. (max_tasks_per_child can hang on Python 3.11: the pool is renewed.)
     chunk = workers * SHARDS_PER_WORKER_LIFE
-    out = []
     for first in range(0, len(plans), chunk):
         current = pool if (first == 0 and pool is not None) else transform_pool(config)
         try:
-            futures = [current.submit(transform_shard, config, plan, run_id=run_id)
-                       for plan in plans[first : first + chunk]]
-            for future in futures:
-                out.append(future.result())
+            pending: dict[Future[str], int] = {
+                current.submit(transform_shard, config, plans[index], run_id=run_id): index
+                for index in range(first, min(first + chunk, len(plans)))}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                ready = sorted((pending.pop(future), future.result()) for future in done)
                 if progress:
-                    progress(1)
-        finally:
-            # The caller's warm pool too: its workers have done their share.
-            if current is not pool or first + chunk < len(plans):
-                current.shutdown()
-    return out
+                    for _ in ready:
+                        progress(1)
+                yield ready
+        except BaseException:
+            stop_pool(current)
+            raise
+        # The caller's warm pool too: its workers have done their share.
+        if current is not pool or first + chunk < len(plans):
+            current.shutdown()

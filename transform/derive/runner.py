@@ -149,10 +149,12 @@ class _Pass:
         try:
             self._derive(rows)
             return
-        except _SYSTEMIC as exc:
-            self._record_failure(rows, _cause(exc))
-            raise DeriveError(f"derive stopped on {len(rows)} article(s): {_cause(exc)}") from exc
         except Exception as exc:  # noqa: BLE001 - a bad article, isolated below
+            # A full disk surfaces as a failed COMMIT (TransactionException), not as an I/O error.
+            if isinstance(exc, _SYSTEMIC) or "No space left on device" in str(exc):
+                self._record_failure(rows, _cause(exc))
+                raise DeriveError(
+                    f"derive stopped on {len(rows)} article(s): {_cause(exc)}") from exc
             if len(rows) == 1:
                 self._record_failure(rows, _cause(exc))
                 return
