@@ -212,6 +212,7 @@ def generate(n_articles: int, seed: int = 11) -> dict[str, pa.Table]:
 def build(path: Path, n_articles: int, seed: int = 11) -> Path:
     """A synthetic warehouse file at `path` (replaced if present), search index included."""
     from claimwire.transform.derive import search
+    from claimwire.transform.derive.clusters import CLUSTER_SUMMARY
     from claimwire.warehouse.db import connect, migrate
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -227,13 +228,10 @@ def build(path: Path, n_articles: int, seed: int = 11) -> Path:
             con.register("incoming", table)
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
             con.unregister("incoming")
-        # The search module may change how its index is kept; building it
-        # through a search on a writable connection works either way.
-        build_index = getattr(search, "rebuild_index", None)
-        if build_index is not None:
-            build_index(con)
-        else:
-            search.search_articles(con, "warm up", limit=1)
+        search.rebuild_index(con)
+        # What the derive step keeps for the views: every cluster's summary.
+        con.execute(f"INSERT INTO claim_cluster_stats BY NAME {CLUSTER_SUMMARY} "
+                    "GROUP BY cluster_id")
         con.execute("CHECKPOINT")
     finally:
         con.close()

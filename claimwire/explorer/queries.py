@@ -247,12 +247,12 @@ _TIMELINE_OF_CLUSTERS = f"""
                claimed_on, content
         FROM claims WHERE claim_cluster_id IN (SELECT unnest(?))),
     sources AS MATERIALIZED (
-        SELECT article_id, published_at, site FROM articles
+        SELECT article_id, published_at, site, story_id FROM articles
         WHERE article_id IN (SELECT article_id FROM picked) AND duplicate_of IS NULL),
     timeline AS MATERIALIZED (
         SELECT c.claim_cluster_id AS cluster_id,
                coalesce(c.speaker_canonical, c.speaker) AS speaker, c.stance, {DAY} AS day,
-               c.content, c.claim_id, c.article_id, a.site
+               c.content, c.claim_id, c.article_id, a.story_id, a.site
         FROM picked c JOIN sources a USING (article_id))
 """
 # The view's label is the earliest claim's wording; among claims of the same
@@ -423,9 +423,11 @@ def contradictions(con: duckdb.DuckDBPyConnection, clusters: list[str],
         labels AS ({_LABELS})
         SELECT a.cluster_id, k.label AS cluster_label,
                a.speaker AS speaker_a, a.stance AS stance_a, a.content AS content_a,
-               a.day AS date_a, a.article_id AS article_id_a, a.site AS site_a,
+               a.day AS date_a, a.article_id AS article_id_a, a.story_id AS story_id_a,
+               a.site AS site_a,
                d.speaker AS speaker_b, d.stance AS stance_b, d.content AS content_b,
-               d.day AS date_b, d.article_id AS article_id_b, d.site AS site_b
+               d.day AS date_b, d.article_id AS article_id_b, d.story_id AS story_id_b,
+               d.site AS site_b
         FROM timeline a
         JOIN timeline d
           ON d.cluster_id = a.cluster_id
