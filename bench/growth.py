@@ -50,7 +50,7 @@ CLAIMS_PER_ARTICLE = 5
 STORY_SIZE = 8  # consecutive articles (of about three hours) tell one story
 PERSONS, ORGANISATIONS = 20_000, 2_000
 COPY_EDIT = 0.2  # share of a copy's MinHash values that differ from its original's
-GENERATOR_VERSION = 2  # part of the cache's file names: raise it when the tables change
+GENERATOR_VERSION = 3  # part of the cache's file names: raise it when the tables change
 TARGETS = {"ratio": 1.5, "rss_gb": 2.0, "search": 1.0, "claims": 1.0, "view": 2.0}
 
 
@@ -272,6 +272,9 @@ def make_batch(gen: Corpus, vocab: Vocabulary, pool: Speakers, start: int, k: in
     tables["claim_term_lists"] = _term_lists(
         "claim_id", np.array(claim_ids, dtype=object), c_owner, vocab.stems[c_stem],
         day_of[owner])
+    tables["claim_term_lists"] = tables["claim_term_lists"].append_column(
+        "cluster_id", pa.array(cluster, pa.string()).take(
+            pa.array(np.unique(c_owner))))
     claim_df = np.bincount(c_stem, minlength=n_stems)
 
     # story terms: the 30 most frequent stems of each original (ties by stem)

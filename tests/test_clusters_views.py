@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -170,3 +170,54 @@ def test_gold_claims_of_the_seed_story(tmp_path):
         "SELECT max(n) FROM (SELECT count(*) AS n FROM claims GROUP BY claim_cluster_id)"
     ).fetchone()[0]
     assert largest <= 12, "the story's claims must not chain into one cluster"
+
+
+def test_a_proposition_joins_its_cluster_within_the_window_and_starts_anew_after(tmp_path):
+    """Restated 100 days later, a proposition joins its cluster; restated after
+    a silence longer than the window, it starts a new one (the window bounds
+    what a night reads), which a restatement soon after joins."""
+    con = open_db(tmp_path / "wh.duckdb")
+    wording = "Ruritanian troops crossed the Bordurian frontier near Zelt"
+    start = datetime(2024, 1, 1, 9)
+    gaps = [0, 100, 100 + clusters.WINDOW_DAYS + 50, 100 + clusters.WINDOW_DAYS + 60]
+    arts = [article(f"https://site{i}.example/a", f"Report {i} on the border. " * 20,
+                    published=start + timedelta(days=gap)) for i, gap in enumerate(gaps)]
+    for i, art in enumerate(arts):  # night by night, as a user runs it
+        load(con, tmp_path / f"st{i}", [art],
+             [claim(art["article_id"], 0, f"Speaker {i}", "assert", wording)])
+    cluster_of = dict(con.execute("SELECT article_id, claim_cluster_id FROM claims").fetchall())
+    first, later, silent, after = (cluster_of[a["article_id"]] for a in arts)
+    assert first == later
+    assert silent != first
+    assert after == silent
+    sizes = dict(con.execute("SELECT cluster_id, claims FROM claim_cluster_stats").fetchall())
+    assert sizes == {first: 2, silent: 2}
+    listed = dict(con.execute("SELECT claim_id, cluster_id FROM claim_term_lists").fetchall())
+    assert listed == dict(con.execute("SELECT claim_id, claim_cluster_id FROM claims").fetchall())
+
+
+def test_new_claims_between_two_stored_clusters_merge_them_whole(tmp_path):
+    """Two statements further apart than the window are two clusters; restated
+    in between, they become one, named after the earliest, and every member
+    (in `claims` and in the term index) and the summaries follow."""
+    con = open_db(tmp_path / "wh.duckdb")
+    wording = "Ruritanian troops crossed the Bordurian frontier near Zelt"
+    start = datetime(2024, 1, 1, 9)
+    span = clusters.WINDOW_DAYS + 70
+    nights = [[0], [span], [span // 2] * 3]
+    arts = []
+    for n, days in enumerate(nights):
+        night = [article(f"https://site{n}-{i}.example/a", f"Report {n} {i} on it. " * 20,
+                         published=start + timedelta(days=d)) for i, d in enumerate(days)]
+        load(con, tmp_path / f"st{n}", night,
+             [claim(a["article_id"], 0, f"Speaker {n}", "assert", wording) for a in night])
+        arts.append(night)
+        ids = set(dict(con.execute("SELECT claim_cluster_id, 1 FROM claims").fetchall()))
+        assert len(ids) == (1 if n == 0 else 2 if n == 1 else 1)
+    earliest = clusters.cluster_id(f"{arts[0][0]['article_id']}-0")
+    assert {r[0] for r in con.execute("SELECT claim_cluster_id FROM claims").fetchall()} == {
+        earliest}
+    assert {r[0] for r in con.execute("SELECT cluster_id FROM claim_term_lists").fetchall()} == {
+        earliest}
+    assert con.execute("SELECT cluster_id, claims FROM claim_cluster_stats").fetchall() == [
+        (earliest, 5)]

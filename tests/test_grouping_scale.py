@@ -20,8 +20,9 @@ from dedup_support import article, claim, load, open_db
 
 N_STORIES = 300
 PER_STORY = 10
-# Story k and story k + _REUSE share their vocabulary but lie weeks apart:
-# the time window must keep them apart.
+# Story k and story k + _REUSE share their vocabulary but lie 100 days apart:
+# the stories' time window must keep them apart, while their propositions,
+# restated within the clusters' window, make one cluster each.
 _REUSE = 150
 _LETTERS = "bcdfghjklmnpqrtvwxz"  # no vowels or "s": no stemming suffix applies
 
@@ -43,7 +44,7 @@ def _build(rng: random.Random):
         vocab_of = k % _REUSE
         vocab = [_word("zv", vocab_of * 20 + i) for i in range(15)]
         props = [[_word("pw", (vocab_of * 2 + p) * 8 + i) for i in range(6)] for p in range(2)]
-        day = start + timedelta(days=2 * (k % _REUSE) + 400 * (k // _REUSE))
+        day = start + timedelta(days=2 * (k % _REUSE) + 100 * (k // _REUSE))
         for m in range(PER_STORY):
             words = vocab * 3 + rng.sample(common, 10) + rng.sample(background, 40)
             rng.shuffle(words)
@@ -121,3 +122,6 @@ def test_stories_and_clusters_at_scale(tmp_path):
     assert len(set(prop_clusters)) == len(prop_clusters)
     assert len(set(fillers)) == len(fillers)
     assert not set(fillers) & set(prop_clusters)
+    # The term index carries each claim's cluster (read by later passes).
+    listed = dict(con.execute("SELECT claim_id, cluster_id FROM claim_term_lists").fetchall())
+    assert listed == cluster_of

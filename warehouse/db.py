@@ -180,7 +180,7 @@ def _incremental_derive_migration(con: duckdb.DuckDBPyConnection) -> None:
     for index, old, when, source in (
         (ARTICLE_TERMS, "article_terms", "coalesce(a.published_at, a.first_seen_at)",
          "articles a"),
-        (CLAIM_TERMS, "claim_terms", "coalesce(a.claimed_on, CAST(x.published_at AS DATE))",
+        (CLAIM_TERMS, "claim_terms", "CAST(coalesce(x.published_at, x.first_seen_at) AS DATE)",
          "claims a JOIN articles x USING (article_id)"),
     ):
         key = index.key
@@ -189,6 +189,9 @@ def _incremental_derive_migration(con: duckdb.DuckDBPyConnection) -> None:
             SELECT t.{key}, list(t.term ORDER BY t.term) AS terms, {day.format(when)} AS day
             FROM {old} t JOIN {source} ON a.{key} = t.{key} GROUP BY ALL""")
         con.execute(f"INSERT INTO {index.df} SELECT term, count(*) FROM {old} GROUP BY term")
+        if old == "claim_terms":
+            con.execute("UPDATE claim_term_lists SET cluster_id = c.claim_cluster_id FROM claims c "
+                        "WHERE claim_term_lists.claim_id = c.claim_id")
         con.execute(f"""
             INSERT INTO {index.rare} BY NAME
             SELECT r.term, r.{key}, l.day FROM {old} r

@@ -292,14 +292,15 @@ claim_terms = Table(
 # stem stops having them once it is held by more keys than the ceiling, so
 # finding candidates never reads a table that grows with the warehouse.
 
-def _term_index(kind: str, key: str) -> tuple[Table, Table, Table]:
-    day = [Column("day", Integer, doc="days since 1970 of the key's time")]
+def _term_index(kind: str, key: str, *extra: Column) -> tuple[Table, Table, Table]:
+    day = [Column("day", Integer, doc="days since 1970 of the (claim's) article's time")]
     lists = Table(
         f"{kind}_term_lists",
         metadata,
         Column(key, String, primary_key=True),
         Column("terms", ARRAY(String), nullable=False),
         *[Column(c.name, c.type, doc=c.doc) for c in day],
+        *extra,
     )
     frequencies = Table(
         f"{kind}_terms_df",
@@ -320,7 +321,10 @@ def _term_index(kind: str, key: str) -> tuple[Table, Table, Table]:
 article_term_lists, article_terms_df, article_rare_terms = _term_index(
     "article", "article_id")
 claim_term_lists, claim_terms_df, claim_rare_terms = _term_index(
-    "claim", "claim_id")
+    "claim", "claim_id",
+    # The claim's cluster, as in `claims`: candidates' clusters are read here,
+    # in the days around a pass, instead of from the whole claims table.
+    Column("cluster_id", String))
 
 
 # --- one speaker, one identity (migration 2026-12-05-02-speakers) ---

@@ -10,10 +10,10 @@ nearest claim, keeps a story's many related claims from chaining into one
 cluster about everything, and the result does not depend on input order.
 Stored clusters are never split: a derive pass starts from them and only
 merges. It is incremental: a pass compares its new claims with each other
-and with the stored claims that share a rare stem with them (never with
-every member of a stored cluster), and a stored cluster counts with its
-full size, so a newcomer joins it when its mean similarity over all the
-cluster's members reaches the threshold. Settled pairs of stored claims
+and with the stored claims reported within WINDOW_DAYS of them that share
+a rare stem with them (never with every member of a stored cluster), and a
+stored cluster counts with its full size, so a newcomer joins it when its
+mean similarity over all the cluster's members reaches the threshold. Settled pairs of stored claims
 are not compared again: two stored clusters merge only through the new
 claims between them. Thresholds were set on the development gold claims
 (`data/claims/gold_dev.jsonl`).
@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from claimwire.transform.derive.terms import TermIndex, content_terms, term_limit
-from claimwire.warehouse.idsets import id_table, update_column
+from claimwire.warehouse.idsets import id_table, literal_list, registered, update_column
 
 MIN_SIMILARITY = 0.5
 # Two shared stems at least: one common word ("war") is never a proposition.
@@ -52,6 +52,11 @@ COMMON_TERM_SHARE = 0.01
 # count as dissimilar anyway).
 COMMON_TERM_MAX = 300
 CANDIDATE_CLUSTERS = 5
+# A new claim meets the stored claims reported at most this many days from its
+# own: a proposition restated within half a year joins its cluster (and a
+# cluster that keeps being restated lives on); one silent for longer starts a
+# new cluster. It bounds what a night reads whatever the warehouse's age.
+WINDOW_DAYS = 180
 
 
 def claim_terms(content: str | None) -> frozenset[str]:
@@ -233,30 +238,32 @@ _NO_DAY = 10**6  # undated statements sort last
 def assign_claim_clusters(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
     """Cluster the unclustered claims of these (original) articles; return how
     many claims changed cluster. The stored clusters they may join are those
-    with a member sharing rare stems with them."""
-    with id_table(con, "cl_articles", article_ids):
-        rows = con.execute(
-            """
-            SELECT c.claim_id, c.content,
-                   datediff('day', DATE '1970-01-01',
-                            coalesce(c.claimed_on, CAST(a.published_at AS DATE))) AS day
-            FROM claims c JOIN articles a USING (article_id)
-            WHERE c.article_id IN (SELECT id FROM cl_articles)
-              AND c.claim_cluster_id IS NULL AND a.duplicate_of IS NULL
-            """
-        ).fetchall()
+    with a member reported within WINDOW_DAYS that shares rare stems with them."""
+    rows = con.execute(
+        f"""
+        SELECT c.claim_id, c.content,
+               datediff('day', DATE '1970-01-01',
+                        coalesce(c.claimed_on, CAST(a.published_at AS DATE))) AS said,
+               datediff('day', DATE '1970-01-01',
+                        CAST(coalesce(a.published_at, a.first_seen_at) AS DATE)) AS reported
+        FROM claims c JOIN articles a USING (article_id)
+        WHERE c.article_id IN ({literal_list(article_ids)})
+          AND a.article_id IN ({literal_list(article_ids)})
+          AND c.claim_cluster_id IS NULL AND a.duplicate_of IS NULL
+        """
+    ).fetchall()
     if not rows:
         return 0
     new_terms = {r[0]: claim_terms(r[1]) for r in rows}
+    reported = {r[0]: r[3] for r in rows}
     CLAIM_TERMS.add(con, pa.table({
         "claim_id": pa.array([r[0] for r in rows], pa.string()),
         "terms": pa.array([sorted(new_terms[r[0]]) for r in rows], pa.list_(pa.string())),
-        "day": pa.array([r[2] for r in rows], pa.int32()),
+        "day": pa.array([r[3] for r in rows], pa.int32()),
     }))
-    with id_table(con, "cl_new", sorted(new_terms)):
-        stored, pairs, sizes = _stored_candidates(con)
-    items = [ClaimItem(cid, new_terms[cid], (_NO_DAY if day is None else day,), None)
-             for cid, _, day in rows]
+    stored, pairs, sizes = _stored_candidates(con, new_terms, reported)
+    items = [ClaimItem(cid, new_terms[cid], (_NO_DAY if said is None else said,), None)
+             for cid, _, said, _ in rows]
     items += [
         ClaimItem(cid, frozenset(terms or ()), (_NO_DAY if day is None else day,), cluster)
         for cid, cluster, day, terms in stored
@@ -269,8 +276,9 @@ def assign_claim_clusters(con: duckdb.DuckDBPyConnection, article_ids: list[str]
     # only those compared here.
     renamed = {before[cid]: cluster for cid, cluster in after.items()
                if cid in before and before[cid] != cluster}
-    update_column(con, "claims", "claim_id", "claim_cluster_id", fresh)
-    update_column(con, "claims", "claim_cluster_id", "claim_cluster_id", renamed)
+    for table, key in (("claims", "claim_cluster_id"), (CLAIM_TERMS.lists, "cluster_id")):
+        update_column(con, table, "claim_id", key, fresh)
+        update_column(con, table, key, key, renamed)
     moved = sum(sizes.get(old, 0) for old in renamed)
     touch_clusters(con, [*fresh.values(), *renamed, *renamed.values()])
     return len(fresh) + moved
@@ -323,47 +331,60 @@ FROM claim_timeline
 
 
 def _stored_candidates(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection, new_terms: dict[str, frozenset[str]],
+    reported: dict[str, int | None],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]], dict[str, int]]:
-    """Stored clustered claims sharing rare stems with a new claim (`cl_new`), in
-    the CANDIDATE_CLUSTERS clusters sharing the most with it: (claim_id,
-    cluster, day, terms) each, the (new, stored) pairs, and the sizes of their
-    clusters. Whether they share enough stems in all is `dice`'s to say."""
-    total = con.execute("SELECT count(*) FROM claims").fetchone()[0]
-    rows = con.execute(
-        """
-        WITH cand AS MATERIALIZED (
-            SELECT n.claim_id AS a, o.claim_id AS b, count(*) AS shared
-            FROM claim_rare_terms n
-            JOIN claim_terms_df d ON d.term = n.term
-            JOIN claim_rare_terms o ON o.term = n.term AND o.claim_id <> n.claim_id
-            WHERE n.claim_id IN (SELECT id FROM cl_new) AND d.n <= ?
-              AND o.claim_id NOT IN (SELECT id FROM cl_new)
-            GROUP BY ALL
-        ),
-        clustered AS MATERIALIZED (
-            SELECT c.a, c.b, c.shared, k.claim_cluster_id AS cluster
-            FROM cand c JOIN claims k ON k.claim_id = c.b AND k.claim_cluster_id IS NOT NULL
-        ),
-        best AS MATERIALIZED (
-            SELECT a, cluster FROM clustered GROUP BY a, cluster
-            QUALIFY row_number() OVER (PARTITION BY a ORDER BY sum(shared) DESC, cluster) <= ?
-        ),
-        nearest AS MATERIALIZED (
-            SELECT x.a, x.b, x.cluster FROM clustered x JOIN best USING (a, cluster)
-        )
-        SELECT n.b, any_value(n.cluster), any_value(l.day), any_value(l.terms), list(n.a)
-        FROM nearest n JOIN claim_term_lists l ON l.claim_id = n.b
-        GROUP BY n.b
-        """,
-        [common_term_limit(total, COMMON_TERM_MAX), CANDIDATE_CLUSTERS],
-    ).fetchall()
+    """Stored clustered claims reported within WINDOW_DAYS of a new claim that
+    share rare stems with it, in the CANDIDATE_CLUSTERS clusters sharing the
+    most with it: (claim_id, cluster, day, terms) each, the (new, stored)
+    pairs, and the sizes of their clusters. Whether they share enough stems
+    in all is `dice`'s to say."""
+    total = con.execute(f"SELECT count(*) FROM {CLAIM_TERMS.lists}").fetchone()[0]
+    limit = common_term_limit(total, COMMON_TERM_MAX)
+    counted = {t for terms in new_terms.values() for t in terms}
+    held = dict(con.execute(
+        f"SELECT term, n FROM {CLAIM_TERMS.df} WHERE term IN ({literal_list(counted)})"
+    ).fetchall())
+    rare = [(cid, t) for cid, terms in new_terms.items() for t in terms
+            if held.get(t, 0) <= limit and reported.get(cid) is not None]
+    if not rare:
+        return [], [], {}
+    days = [reported[cid] for cid, _ in rare]
+    new_rare = pa.table({"a": pa.array([c for c, _ in rare], pa.string()),
+                         "term": pa.array([t for _, t in rare], pa.string()),
+                         "day": pa.array(days, pa.int32())})
+    # Both index tables are in day order: the bounds skip the rest unread.
+    window = f"BETWEEN {min(days) - WINDOW_DAYS} AND {max(days) + WINDOW_DAYS}"
+    with registered(con, "cl_new_rare", new_rare), id_table(con, "cl_new", new_terms):
+        rows = con.execute(
+            f"""
+            WITH cand AS MATERIALIZED (
+                SELECT n.a, o.claim_id AS b, count(*) AS shared
+                FROM cl_new_rare n JOIN {CLAIM_TERMS.rare} o ON o.term = n.term
+                WHERE o.day {window} AND abs(o.day - n.day) <= {WINDOW_DAYS}
+                  AND o.claim_id NOT IN (SELECT id FROM cl_new)
+                GROUP BY ALL
+            ),
+            clustered AS MATERIALIZED (
+                SELECT c.a, c.b, c.shared, l.cluster_id AS cluster, l.day, l.terms
+                FROM cand c JOIN {CLAIM_TERMS.lists} l ON l.claim_id = c.b
+                WHERE l.day {window} AND l.cluster_id IS NOT NULL
+            ),
+            best AS MATERIALIZED (
+                SELECT a, cluster FROM clustered GROUP BY a, cluster
+                QUALIFY row_number() OVER (PARTITION BY a ORDER BY sum(shared) DESC, cluster)
+                        <= {CANDIDATE_CLUSTERS}
+            )
+            SELECT x.b, any_value(x.cluster), any_value(x.day), any_value(x.terms), list(x.a)
+            FROM clustered x JOIN best USING (a, cluster) GROUP BY x.b
+            """
+        ).fetchall()
+    stored = [(b, cluster, day, terms) for b, cluster, day, terms, _ in rows]
     pairs = [(a, b) for b, _, _, _, news in rows for a in news]
-    stored = [row[:4] for row in rows]
-    touched = sorted({cluster for _, cluster, _, _ in stored})
+    touched = {cluster for _, cluster, _, _ in stored}
     with id_table(con, "cl_touched", touched):
+        # The summaries are current: every pass ends with `summarize_clusters`.
         sizes = dict(con.execute(
-            "SELECT claim_cluster_id, count(*) FROM claims "
-            "WHERE claim_cluster_id IN (SELECT id FROM cl_touched) GROUP BY 1"
-        ).fetchall())
+            "SELECT s.cluster_id, s.claims FROM claim_cluster_stats s "
+            "JOIN cl_touched t ON t.id = s.cluster_id").fetchall())
     return stored, pairs, sizes

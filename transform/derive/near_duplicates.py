@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from claimwire.transform.derive import minhash
 from claimwire.transform.derive.clusters import CLAIM_TERMS, touch_clusters
-from claimwire.warehouse.idsets import id_table, insert_arrow, registered
+from claimwire.warehouse.idsets import id_table, insert_arrow, literal_list, registered
 from claimwire.warehouse.staging import utcnow
 
 METHOD = "minhash"
@@ -93,13 +93,11 @@ def _fingerprint(
     sigs = {aid: known[aid] for aid in ids if aid in known}
     missing = [aid for aid in ids if aid not in sigs]
     if missing:
-        with id_table(con, "nd_unsigned", missing):
-            for article_id, text in con.execute(
-                "SELECT article_id, text FROM articles "
-                "WHERE article_id IN (SELECT id FROM nd_unsigned)"
-            ).fetchall():
-                sigs[article_id] = minhash.signature(
-                    text or "", settings.num_perm, settings.shingle_size)
+        for article_id, text in con.execute(
+            f"SELECT article_id, text FROM articles WHERE article_id IN ({literal_list(missing)})"
+        ).fetchall():
+            sigs[article_id] = minhash.signature(
+                text or "", settings.num_perm, settings.shingle_size)
     if not sigs:
         return sigs
     indexed = con.execute(
@@ -165,21 +163,19 @@ def _signatures(
     wanted = list(set(ids))
     if not wanted:
         return {}
-    with id_table(con, "nd_sig_ids", wanted):
-        rows = con.execute(
-            "SELECT article_id, signature FROM article_signatures "
-            "WHERE article_id IN (SELECT id FROM nd_sig_ids) AND num_perm = ? AND shingle_size = ?",
-            [settings.num_perm, settings.shingle_size],
-        ).fetchall()
+    rows = con.execute(
+        "SELECT article_id, signature FROM article_signatures "
+        f"WHERE article_id IN ({literal_list(wanted)}) AND num_perm = ? AND shingle_size = ?",
+        [settings.num_perm, settings.shingle_size],
+    ).fetchall()
     return {aid: np.frombuffer(blob, dtype="<u4") for aid, blob in rows}
 
 
 def _articles(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-    with id_table(con, "nd_info_ids", ids):
-        rows = con.execute(
-            "SELECT article_id, published_at, first_seen_at, duplicate_of FROM articles "
-            "WHERE article_id IN (SELECT id FROM nd_info_ids)"
-        ).fetchall()
+    rows = con.execute(
+        "SELECT article_id, published_at, first_seen_at, duplicate_of FROM articles "
+        f"WHERE article_id IN ({literal_list(ids)})"
+    ).fetchall()
     return {r[0]: r for r in rows}
 
 
@@ -346,5 +342,5 @@ def _write_links(
         con.execute(f"DELETE FROM claim_mentions WHERE claim_id IN ({of_copies})")
         touch_clusters(con, "SELECT claim_cluster_id FROM claims "
                             "WHERE article_id IN (SELECT id FROM nd_copies)")
-        CLAIM_TERMS.remove(con, of_copies)
+        CLAIM_TERMS.remove(con, [r[0] for r in con.execute(of_copies).fetchall()])
         con.execute("DELETE FROM claims WHERE article_id IN (SELECT id FROM nd_copies)")

@@ -31,7 +31,7 @@ queries, against 0.5 s unsplit and 1.9 s with the fts extension).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from pathlib import Path
 import duckdb
 
 from claimwire.warehouse import schema
+from claimwire.warehouse.idsets import literal_list
 
 FTS_PACKAGE = "duckdb_extension_fts"
 POSTING_PARTS = schema.SEARCH_POSTING_PARTS
@@ -110,12 +111,6 @@ def _tokens(column: str) -> str:
             f"'{_SPLIT}', ' ', 'g'), '\\s+')")
 
 
-def _id_list(ids: Iterable[str]) -> str:
-    """A literal IN list: DuckDB answers it through the articles' primary-key
-    index, where a semi-join would read the whole text column."""
-    return ", ".join("'" + i.replace("'", "''") + "'" for i in sorted(set(ids))) or "NULL"
-
-
 def ensure_ready(con: duckdb.DuckDBPyConnection) -> None:
     """Load the extension (for `stem`) and the stopwords, once per warehouse."""
     load_extension(con)
@@ -144,7 +139,7 @@ def index_articles(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> bo
 def _remove(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE search_old AS SELECT docid, len FROM search_docs "
-        f"WHERE article_id IN ({_id_list(ids)})")
+        f"WHERE article_id IN ({literal_list(ids)})")
     n, total, lo, hi = con.execute(
         "SELECT count(*), coalesce(sum(len), 0), min(docid), max(docid) FROM search_old"
     ).fetchone()
@@ -167,7 +162,7 @@ def _add(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE search_new_tokens AS
         WITH src AS (
-            SELECT article_id, title, text FROM articles WHERE article_id IN ({_id_list(ids)})
+            SELECT article_id, title, text FROM articles WHERE article_id IN ({literal_list(ids)})
         ),
         words AS (
             SELECT article_id, unnest({_tokens("title")}) AS w FROM src
@@ -189,7 +184,7 @@ def _add(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
         FROM articles a
         LEFT JOIN (SELECT article_id, sum(tf) AS len FROM search_new_tokens GROUP BY ALL) l
           USING (article_id)
-        WHERE a.article_id IN ({_id_list(ids)})""")
+        WHERE a.article_id IN ({literal_list(ids)})""")
     n, total = con.execute(
         "SELECT count(*), coalesce(sum(len), 0) FROM search_new_docs").fetchone()
     con.execute("INSERT INTO search_docs BY NAME SELECT * FROM search_new_docs")
@@ -218,7 +213,7 @@ def _add(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
 def _sync_copies(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
     """Copies stay in the statistics but are never listed: the flag follows
     `articles.duplicate_of` for these articles and the copies pointing at them."""
-    listed = _id_list(ids)
+    listed = literal_list(ids)
     con.execute(f"""
         UPDATE search_docs SET is_copy = a.duplicate_of IS NOT NULL FROM articles a
         WHERE a.article_id = search_docs.article_id
@@ -301,7 +296,7 @@ def search_articles(
     top = _top(con, query, limit, max(0, offset))
     if not top:
         return []
-    listed = _id_list(t.article_id for t in top)
+    listed = literal_list(t.article_id for t in top)
     info = {r[0]: r[1:] for r in con.execute(
         f"SELECT article_id, title, site, url, published_at FROM articles "
         f"WHERE article_id IN ({listed})").fetchall()}

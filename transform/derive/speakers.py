@@ -25,7 +25,7 @@ from claimwire.transform.claims.identity import (
     resolve_identities,
 )
 from claimwire.transform.derive.clusters import touch_clusters
-from claimwire.warehouse.idsets import id_table, insert_arrow, update_column
+from claimwire.warehouse.idsets import id_table, insert_arrow, literal_list, update_column
 from claimwire.warehouse.staging import utcnow
 
 
@@ -60,14 +60,14 @@ class _StoredIdentities:
 def assign_speakers(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
     """Give the claims of these (original) articles their speaker identity;
     return how many identities were created or changed."""
-    with id_table(con, "sp_articles", article_ids):
-        rows = con.execute(
-            "SELECT c.claim_id, c.speaker, c.speaker_canonical, c.speaker_type, "
-            "       c.speaker_aliases, c.article_id, a.story_id "
-            "FROM claims c JOIN articles a USING (article_id) "
-            "WHERE c.article_id IN (SELECT id FROM sp_articles) AND a.duplicate_of IS NULL "
-            "ORDER BY c.claim_id"
-        ).fetchall()
+    listed = literal_list(article_ids)
+    rows = con.execute(
+        "SELECT c.claim_id, c.speaker, c.speaker_canonical, c.speaker_type, "
+        "       c.speaker_aliases, c.article_id, a.story_id "
+        "FROM claims c JOIN articles a USING (article_id) "
+        f"WHERE c.article_id IN ({listed}) AND a.article_id IN ({listed}) "
+        "AND a.duplicate_of IS NULL ORDER BY c.claim_id"
+    ).fetchall()
     mentions = [
         SpeakerMention(cid, canonical or speaker or "", kind or "organization", aid, story,
                        tuple(x for x in (speaker, *(aliases or ())) if x and x != canonical))
@@ -106,16 +106,22 @@ def _quoted_in(
     settle a bare surname that more than one stored person could have."""
     places = {p for m in mentions for p in (m.story_id, m.article_id) if p}
     out: dict[str, set[str]] = defaultdict(set)
+    # The places' articles first, then their claims: two narrow scans, where
+    # joining claims with articles would hash a whole table.
     with id_table(con, "sp_places", places):
-        for story, article, sid in con.execute(
-            "SELECT a.story_id, a.article_id, c.speaker_id FROM claims c "
-            "JOIN articles a USING (article_id) WHERE c.speaker_id IS NOT NULL AND "
-            "(a.story_id IN (SELECT id FROM sp_places) "
-            " OR a.article_id IN (SELECT id FROM sp_places))"
-        ).fetchall():
-            for place in (story, article):
-                if place in places:
-                    out[place].add(sid)
+        located = con.execute(
+            "SELECT article_id, story_id FROM articles WHERE story_id IN "
+            "(SELECT id FROM sp_places) OR article_id IN (SELECT id FROM sp_places)").fetchall()
+    story_of = dict(located)
+    if not story_of:
+        return {}
+    for article, sid in con.execute(
+        f"SELECT article_id, speaker_id FROM claims WHERE article_id IN "
+        f"({literal_list(story_of)}) AND speaker_id IS NOT NULL"
+    ).fetchall():
+        for place in (story_of[article], article):
+            if place in places:
+                out[place].add(sid)
     return dict(out)
 
 

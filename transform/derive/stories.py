@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from claimwire.transform.derive.terms import TermIndex, content_terms, term_limit
-from claimwire.warehouse.idsets import id_table, update_column
+from claimwire.warehouse.idsets import id_table, literal_list, registered, update_column
 
 TOP_TERMS = 30
 MIN_OVERLAP = 0.25
@@ -116,12 +116,14 @@ def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> in
     with id_table(con, "st_loaded", ids):
         # Copies (now) neither found nor attract stories: the pass's own, and
         # stored articles a late-arriving original of this pass made copies.
-        ARTICLE_TERMS.remove(con, "SELECT article_id FROM articles WHERE duplicate_of IS NOT NULL "
-                                  "AND (article_id IN (SELECT id FROM st_loaded) "
-                                  "     OR duplicate_of IN (SELECT id FROM st_loaded))")
+        copies = [r[0] for r in con.execute(
+            "SELECT article_id FROM articles WHERE duplicate_of IS NOT NULL "
+            "AND (article_id IN (SELECT id FROM st_loaded) "
+            "     OR duplicate_of IN (SELECT id FROM st_loaded))").fetchall()]
+        ARTICLE_TERMS.remove(con, copies)
         rows = con.execute(
             "SELECT article_id, published_at, first_seen_at, title, text FROM articles "
-            "WHERE article_id IN (SELECT id FROM st_loaded) AND duplicate_of IS NULL"
+            f"WHERE article_id IN ({literal_list(ids)}) AND duplicate_of IS NULL"
         ).fetchall()
         new = {r[0]: r for r in rows}
         if new:
@@ -139,13 +141,18 @@ def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> in
 
 
 def _story_pairs(
-    con: duckdb.DuckDBPyConnection, ids: list[str], days: dict[str, int | None]
+    con: duckdb.DuckDBPyConnection, ids: list[str], days: dict[str, int | None],
+    terms: dict[str, list[str]],
 ) -> list[tuple[Any, ...]]:
     """(a, b, shared, size_a, size_b, when_b, story_b) for new `a` and any `b` that
     may be in one story with it: sharing a rare term, in the time window, the
     nearest ones. Done a chunk of new articles at a time."""
     originals = con.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NULL").fetchone()
     limit = common_term_limit(originals[0])
+    counted = {t for listed in terms.values() for t in listed}
+    held = dict(con.execute(
+        f"SELECT term, n FROM article_terms_df WHERE term IN ({literal_list(counted)})"
+    ).fetchall())
     window = int(WINDOW.total_seconds())
     margin = WINDOW.days + 1
     out: list[tuple[Any, ...]] = []
@@ -155,19 +162,19 @@ def _story_pairs(
         if not known:
             continue
         lo, hi = min(known) - margin, max(known) + margin
-        with id_table(con, "st_chunk", chunk):
+        rare = [(a, t) for a in chunk for t in terms[a] if held.get(t, 0) <= limit]
+        new_rare = pa.table({"a": pa.array([a for a, _ in rare], pa.string()),
+                             "term": pa.array([t for _, t in rare], pa.string())})
+        with registered(con, "st_new_rare", new_rare):
             out += con.execute(
                 f"""
                 -- Literal day bounds: zone maps then skip every row group of the
                 -- term index outside the days around the new articles.
                 WITH cand AS MATERIALIZED (
-                    SELECT n.article_id AS a, o.article_id AS b, count(*) AS rare_shared
-                    FROM article_rare_terms n
-                    JOIN article_terms_df d ON d.term = n.term
-                    JOIN article_rare_terms o ON o.term = n.term AND o.article_id <> n.article_id
-                    WHERE n.article_id IN (SELECT id FROM st_chunk)
-                      AND n.day BETWEEN {lo} AND {hi} AND o.day BETWEEN {lo} AND {hi}
-                      AND d.n <= ?
+                    SELECT n.a, o.article_id AS b, count(*) AS rare_shared
+                    FROM st_new_rare n
+                    JOIN article_rare_terms o ON o.term = n.term AND o.article_id <> n.a
+                    WHERE o.day BETWEEN {lo} AND {hi}
                     GROUP BY ALL
                 ),
                 near AS MATERIALIZED (
@@ -189,7 +196,7 @@ def _story_pairs(
                 JOIN article_term_lists lb ON lb.article_id = n.b
                 WHERE la.day BETWEEN {lo} AND {hi} AND lb.day BETWEEN {lo} AND {hi}
                 """,
-                [limit, window, CANDIDATES_PER_ARTICLE],
+                [window, CANDIDATES_PER_ARTICLE],
             ).fetchall()
     return out
 
@@ -204,7 +211,7 @@ def _link_stories(
         "terms": pa.array(list(terms.values()), pa.list_(pa.string())),
         "day": pa.array([days[a] for a in terms], pa.int32()),
     }))
-    pairs = _story_pairs(con, ids, days)
+    pairs = _story_pairs(con, ids, days, terms)
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from claimwire.transform.normalize import hash_key_text
-from claimwire.warehouse.idsets import registered
+from claimwire.warehouse.idsets import literal_list, registered
 
 # Function words, auxiliaries, reporting and hedging verbs: they say how
 # something was said, not what it is about, so they never make two texts alike.
@@ -109,22 +109,19 @@ class TermIndex:
         replaced. Call inside the derive transaction."""
         if rows.num_rows == 0:
             return
+        self.remove(con, rows[self.key].to_pylist())
         with registered(con, "ti_new", rows):
-            self.remove(con, f"SELECT {self.key} FROM ti_new")
             con.execute(f"INSERT INTO {self.lists} BY NAME SELECT * FROM ti_new")
             con.execute("""
                 CREATE OR REPLACE TEMP TABLE ti_counts AS
                 SELECT term, count(*) AS n FROM (SELECT unnest(terms) AS term FROM ti_new)
                 GROUP BY term""")
-        before = f"(SELECT term, n FROM {self.df} WHERE term IN (SELECT term FROM ti_counts))"
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE ti_crossed AS
-            SELECT c.term FROM ti_counts c JOIN {before} d USING (term)
-            WHERE d.n <= {self.ceiling} AND d.n + c.n > {self.ceiling}""")
         con.execute(
             f"INSERT INTO {self.df} BY NAME SELECT term, n FROM ti_counts "
             f"ON CONFLICT (term) DO UPDATE SET n = {self.df}.n + excluded.n")
-        con.execute(f"DELETE FROM {self.rare} WHERE term IN (SELECT term FROM ti_crossed)")
+        # A stem that passes the ceiling gets no more rows; those it has stay,
+        # unused (queries take only stems under the ceiling), so a stem never
+        # holds more than the ceiling and one pass's keys.
         with registered(con, "ti_new", rows):
             con.execute(f"""
                 INSERT INTO {self.rare} BY NAME
@@ -133,24 +130,28 @@ class TermIndex:
                 JOIN {self.df} d ON d.term = t.term
                 WHERE d.n <= {self.ceiling} AND t.term IN (SELECT term FROM ti_counts)
                 ORDER BY t.day, t.term""")
-        for temp in ("ti_counts", "ti_crossed"):
-            con.execute(f"DROP TABLE {temp}")
+        con.execute("DROP TABLE ti_counts")
 
-    def remove(self, con: duckdb.DuckDBPyConnection, keys_sql: str) -> None:
-        """Take the keys `keys_sql` selects out of the index."""
+    def remove(self, con: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
+        """Take these keys out of the index."""
+        if not keys:
+            return
+        listed = literal_list(keys)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE ti_gone AS
-            SELECT {self.key}, terms FROM {self.lists} WHERE {self.key} IN ({keys_sql})""")
-        if con.execute("SELECT count(*) FROM ti_gone").fetchone()[0]:
+            SELECT {self.key}, terms, day FROM {self.lists} WHERE {self.key} IN ({listed})""")
+        found, lo, hi = con.execute("SELECT count(*), min(day), max(day) FROM ti_gone").fetchone()
+        if found:
             con.execute(f"""
                 UPDATE {self.df} SET n = {self.df}.n - g.c FROM
                 (SELECT term, count(*) AS c FROM (SELECT unnest(terms) AS term FROM ti_gone)
                  GROUP BY term) g
                 WHERE {self.df}.term = g.term""")
-            con.execute(f"DELETE FROM {self.rare} WHERE {self.key} IN "
+            # The rows are in day order: the day bounds skip the rest unread.
+            days = f"day BETWEEN {lo} AND {hi}" if lo is not None else "day IS NULL"
+            con.execute(f"DELETE FROM {self.rare} WHERE ({days} OR day IS NULL) AND {self.key} IN "
                         f"(SELECT {self.key} FROM ti_gone)")
-            con.execute(f"DELETE FROM {self.lists} WHERE {self.key} IN "
-                        f"(SELECT {self.key} FROM ti_gone)")
+            con.execute(f"DELETE FROM {self.lists} WHERE {self.key} IN ({listed})")
         con.execute("DROP TABLE ti_gone")
 
 
