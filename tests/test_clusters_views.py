@@ -221,3 +221,27 @@ def test_new_claims_between_two_stored_clusters_merge_them_whole(tmp_path):
         earliest}
     assert con.execute("SELECT cluster_id, claims FROM claim_cluster_stats").fetchall() == [
         (earliest, 5)]
+
+
+def test_a_reprocessed_article_takes_its_vanished_claims_out_of_clusters(con, tmp_path):
+    troops = _cluster_of(con, "Anna Vogel", "uncertain")
+    before = con.execute("SELECT claims, contradicted FROM claim_clusters WHERE cluster_id = ?",
+                         [troops]).fetchone()
+    assert before == (3, True)
+    # Re-processed, the second article keeps only its energy claim (seq 2):
+    # the assert and the deny it had are gone from the warehouse.
+    a2 = article("https://two.example/b", TEXT_2 + " Updated.",
+                 published=datetime(2026, 3, 10, 9))
+    load(con, tmp_path / "st2", [a2], [claim(a2["article_id"], 2, *CLAIMS_2[2])])
+    assert con.execute("SELECT claims, contradicted FROM claim_clusters WHERE cluster_id = ?",
+                       [troops]).fetchone() == (1, False)
+    assert con.execute("SELECT count(*) FROM contradictions").fetchone()[0] == 0
+    gone = [f"{a2['article_id']}-0", f"{a2['article_id']}-1"]
+    assert con.execute("SELECT count(*) FROM claim_term_lists WHERE claim_id IN (?, ?)",
+                       gone).fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM claim_rare_terms WHERE claim_id IN (?, ?)",
+                       gone).fetchone()[0] == 0
+    summary = con.execute("SELECT cluster_id, claims FROM claim_clusters ORDER BY 1").fetchall()
+    counted = con.execute("SELECT cluster_id, count(*) FROM claim_timeline "
+                          "GROUP BY 1 ORDER BY 1").fetchall()
+    assert summary == counted

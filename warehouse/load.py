@@ -288,11 +288,17 @@ def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: 
                 f"ON CONFLICT (article_id) DO UPDATE SET {sets}"
             )
             of_stored = "SELECT article_id FROM staged_articles"
+            replaced = [r[0] for r in con.execute(
+                f"SELECT claim_id FROM claims WHERE article_id IN ({of_stored})").fetchall()]
             con.execute(
                 "DELETE FROM claim_mentions WHERE claim_id IN (SELECT claim_id FROM claims "
                 f"WHERE article_id IN ({of_stored}))"
             )
             con.execute(f"DELETE FROM claims WHERE article_id IN ({of_stored})")
+            # Deferred: the derive stage imports the warehouse, not the reverse.
+            from claimwire.transform.derive.clusters import forget_claims
+
+            forget_claims(con, replaced)
     counts.articles_loaded += articles.num_rows - stored
     counts.articles_replaced += stored
 

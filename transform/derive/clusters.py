@@ -296,6 +296,20 @@ def touch_clusters(con: duckdb.DuckDBPyConnection, clusters: list[str] | str) ->
             con.execute("INSERT INTO derive_touched_clusters SELECT id FROM touched_now")
 
 
+def forget_claims(con: duckdb.DuckDBPyConnection, claim_ids: list[str]) -> None:
+    """Claims deleted from the warehouse (their article was re-processed): out of
+    the term index, and their clusters' summaries recomputed now, since the
+    derive pass that follows may run on another connection."""
+    if not claim_ids:
+        return
+    clusters = [r[0] for r in con.execute(
+        f"SELECT DISTINCT cluster_id FROM {CLAIM_TERMS.lists} "
+        f"WHERE claim_id IN ({literal_list(claim_ids)}) AND cluster_id IS NOT NULL").fetchall()]
+    CLAIM_TERMS.remove(con, claim_ids)
+    touch_clusters(con, clusters)
+    summarize_clusters(con)
+
+
 def summarize_clusters(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute the summary rows (`claim_cluster_stats`, what the view
     `claim_clusters` shows) of the clusters this pass touched; how many."""
@@ -366,7 +380,7 @@ def _stored_candidates(
                 GROUP BY ALL
             ),
             clustered AS MATERIALIZED (
-                SELECT c.a, c.b, c.shared, l.cluster_id AS cluster, l.day, l.terms
+                SELECT c.a, c.b, c.shared, l.cluster_id AS cluster
                 FROM cand c JOIN {CLAIM_TERMS.lists} l ON l.claim_id = c.b
                 WHERE l.day {window} AND l.cluster_id IS NOT NULL
             ),
@@ -374,9 +388,16 @@ def _stored_candidates(
                 SELECT a, cluster FROM clustered GROUP BY a, cluster
                 QUALIFY row_number() OVER (PARTITION BY a ORDER BY sum(shared) DESC, cluster)
                         <= {CANDIDATE_CLUSTERS}
+            ),
+            chosen AS MATERIALIZED (
+                SELECT x.b, any_value(x.cluster) AS cluster, list(x.a) AS news
+                FROM clustered x JOIN best USING (a, cluster) GROUP BY x.b
             )
-            SELECT x.b, any_value(x.cluster), any_value(x.day), any_value(x.terms), list(x.a)
-            FROM clustered x JOIN best USING (a, cluster) GROUP BY x.b
+            -- Term lists are read for the chosen members only, not for every
+            -- claim sharing a rare stem.
+            SELECT ch.b, ch.cluster, l.day, l.terms, ch.news
+            FROM chosen ch JOIN {CLAIM_TERMS.lists} l ON l.claim_id = ch.b
+            WHERE l.day {window}
             """
         ).fetchall()
     stored = [(b, cluster, day, terms) for b, cluster, day, terms, _ in rows]
