@@ -409,6 +409,17 @@ def build_base(path: Path, n: int) -> None:
         f"({path.stat().st_size / 1e9:.2f} GB)")
 
 
+def _migrate(base: Path) -> None:
+    """Bring a cached base made by an earlier schema up to date, once, outside
+    the night's timing."""
+    from claimwire.warehouse.db import connect, migrate
+
+    con = connect(base)
+    if migrate(con):
+        con.execute("CHECKPOINT")
+    con.close()
+
+
 # ---------------------------------------------------------------- the night (child process)
 
 
@@ -558,6 +569,7 @@ def run(sizes: tuple[int, ...], cache: Path) -> dict[str, Any]:
         if not base.exists():
             say(f"building the {n:,}-article warehouse (cached in {cache})")
             build_base(base, n)
+        _migrate(base)
         work = cache / f"night-{n}.duckdb"
         shutil.copyfile(base, work)
         shutil.rmtree(work.with_name(work.stem + "-staging"), ignore_errors=True)

@@ -221,6 +221,23 @@ def _cluster_stats_migration(con: duckdb.DuckDBPyConnection) -> None:
                 f"{CLUSTER_SUMMARY} GROUP BY cluster_id")
 
 
+def _unindexed_keys_migration(con: duckdb.DuckDBPyConnection) -> None:
+    # Tables made before their keys became natural keys (see `schema`) are
+    # copied into tables without the key's index, in their stored order.
+    indexed = {r[0] for r in con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_constraints() "
+        "WHERE schema_name = 'main' AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+    ).fetchall()}
+    for table in schema.metadata.sorted_tables:
+        natural = any(c.info.get("natural_key") for c in table.columns)
+        if not natural or table.name not in indexed:
+            continue
+        con.execute(f"ALTER TABLE {table.name} RENAME TO {table.name}_indexed")
+        con.execute(table_ddl(table))
+        con.execute(f"INSERT INTO {table.name} BY NAME SELECT * FROM {table.name}_indexed")
+        con.execute(f"DROP TABLE {table.name}_indexed")
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -248,6 +265,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("2026-12-05-03-incremental-derive", _incremental_derive_migration),
     ("2026-12-05-04-search-index", _search_index_migration),
     ("2026-12-05-05-cluster-stats", _cluster_stats_migration),
+    ("2026-12-05-06-unindexed-keys", _unindexed_keys_migration),
 ]
 
 

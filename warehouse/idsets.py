@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
+from claimwire.warehouse import schema
+
 
 @contextlib.contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> Iterator[str]:
@@ -44,13 +46,43 @@ def insert_arrow(
     mode: str | None = "REPLACE",
 ) -> int:
     """`INSERT OR <mode> INTO table BY NAME` the rows of `data` (a plain INSERT
-    when `mode` is None); return the rows written (with IGNORE: the new ones)."""
+    when `mode` is None); return the rows written (with IGNORE: the new ones).
+    On a table whose key is a natural key without an index (`schema.natural_key`)
+    the same is done by hand: IGNORE keeps the stored row and a batch's first
+    row of a key, REPLACE the batch's last."""
     if data is None or data.num_rows == 0:
         return 0
+    key = _natural_key(table)
+    if key is not None and mode in ("IGNORE", "REPLACE"):
+        return _insert_by_key(con, table, data, key, mode)
     verb = f"INSERT OR {mode}" if mode else "INSERT"
     with registered(con, "staged_rows", data):
         return con.execute(
             f"{verb} INTO {table} BY NAME SELECT * FROM staged_rows").fetchone()[0]
+
+
+def _natural_key(table: str) -> tuple[str, ...] | None:
+    definition = schema.metadata.tables.get(table)
+    if definition is None or not any(c.info.get("natural_key") for c in definition.columns):
+        return None
+    return schema.key_of(definition)
+
+
+def _insert_by_key(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table,
+                   key: tuple[str, ...], mode: str) -> int:
+    order = "DESC" if mode == "REPLACE" else "ASC"
+    same = " AND ".join(f"t.{k} = s.{k}" for k in key)
+    rows = data.append_column("batch_pos_", pa.array(range(data.num_rows), pa.int64()))
+    with registered(con, "staged_rows", rows):
+        if mode == "REPLACE":
+            con.execute(f"DELETE FROM {table} t USING staged_rows s WHERE {same}")
+        return con.execute(f"""
+            INSERT INTO {table} BY NAME
+            SELECT * EXCLUDE (batch_pos_) FROM staged_rows s
+            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})
+            QUALIFY row_number() OVER (PARTITION BY {", ".join(key)}
+                                       ORDER BY batch_pos_ {order}) = 1
+            """).fetchone()[0]
 
 
 def update_column(

@@ -282,11 +282,12 @@ def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: 
             # A plain insert: the common case, and much cheaper than an upsert.
             con.execute("INSERT INTO articles BY NAME SELECT * FROM staged_articles")
         else:
-            sets = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_DERIVED)
-            con.execute(
-                "INSERT INTO articles BY NAME SELECT * FROM staged_articles "
-                f"ON CONFLICT (article_id) DO UPDATE SET {sets}"
-            )
+            sets = ", ".join(f"{c} = s.{c}" for c in ARTICLE_DERIVED)
+            con.execute(f"UPDATE articles SET {sets} FROM staged_articles s "
+                        "WHERE articles.article_id = s.article_id")
+            con.execute("INSERT INTO articles BY NAME SELECT * FROM staged_articles WHERE "
+                        "article_id NOT IN (SELECT article_id FROM articles WHERE article_id IN "
+                        "(SELECT article_id FROM staged_articles))")
             of_stored = "SELECT article_id FROM staged_articles"
             replaced = [r[0] for r in con.execute(
                 f"SELECT claim_id FROM claims WHERE article_id IN ({of_stored})").fetchall()]
