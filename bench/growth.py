@@ -397,11 +397,11 @@ def build_base(path: Path, n: int) -> None:
     pairs = [(key, i.id) for i in identities for key in sorted(identity_keys(i))]
     _append(con, "speaker_keys", pa.table({"key": [p[0] for p in pairs],
                                            "speaker_id": [p[1] for p in pairs]}))
-    from claimwire.transform.derive.clusters import CLUSTER_SUMMARY
+    from claimwire.transform.derive.clusters import summarize_all_clusters
     from claimwire.warehouse import views
 
     views.create_views(con)
-    con.execute(f"INSERT INTO claim_cluster_stats BY NAME {CLUSTER_SUMMARY} GROUP BY cluster_id")
+    summarize_all_clusters(con)
     con.execute("CHECKPOINT")
     con.close()
     tmp.rename(path)

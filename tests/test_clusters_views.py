@@ -245,3 +245,31 @@ def test_a_reprocessed_article_takes_its_vanished_claims_out_of_clusters(con, tm
     counted = con.execute("SELECT cluster_id, count(*) FROM claim_timeline "
                           "GROUP BY 1 ORDER BY 1").fetchall()
     assert summary == counted
+
+
+NAIVE_CONTRADICTIONS = """
+SELECT a.cluster_id, a.speaker, a.claim_id, d.speaker, d.claim_id, a.story_id, d.site
+FROM claim_timeline a JOIN claim_timeline d
+  ON d.cluster_id = a.cluster_id AND a.stance = 'assert' AND d.stance = 'deny'
+ AND a.speaker IS DISTINCT FROM d.speaker
+ORDER BY ALL
+"""
+
+
+def test_contradictions_equal_every_assert_deny_pair_of_the_timeline(tmp_path):
+    con = open_db(tmp_path / "wh.duckdb")
+    texts = [TEXT_1, TEXT_2]
+    for day in range(4):
+        a = article(f"https://s{day}.example/x", texts[day % 2] + f" Day {day}.",
+                    published=datetime(2026, 3, 2 + day, 9))
+        rows = [claim(a["article_id"], i, f"{c[0]} {day % 3}", c[1], c[2], c[3])
+                for i, c in enumerate(CLAIMS_2)]
+        load(con, tmp_path / f"st{day}", [a], rows)
+    view = con.execute("""
+        SELECT cluster_id, speaker_a, c1.claim_id, speaker_b, c2.claim_id, story_id_a, site_b
+        FROM contradictions x
+        JOIN claims c1 ON c1.article_id = x.article_id_a AND c1.content = x.content_a
+        JOIN claims c2 ON c2.article_id = x.article_id_b AND c2.content = x.content_b
+        ORDER BY ALL""").fetchall()
+    assert len(view) >= 4
+    assert view == con.execute(NAIVE_CONTRADICTIONS).fetchall()

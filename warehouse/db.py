@@ -213,12 +213,16 @@ def _search_index_migration(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _cluster_stats_migration(con: duckdb.DuckDBPyConnection) -> None:
-    from claimwire.transform.derive.clusters import CLUSTER_SUMMARY
-
     _create(schema.claim_cluster_stats)(con)
-    views.create_views(con)  # the summary reads claim_timeline
-    con.execute("INSERT INTO claim_cluster_stats BY NAME "
-                f"{CLUSTER_SUMMARY} GROUP BY cluster_id")
+    # Filled by the next migration, with the contradiction sides.
+
+
+def _contradiction_sides_migration(con: duckdb.DuckDBPyConnection) -> None:
+    from claimwire.transform.derive.clusters import summarize_all_clusters
+
+    _create(schema.claim_cluster_stats, schema.contradiction_sides)(con)
+    views.create_views(con)  # the summaries read claim_timeline
+    summarize_all_clusters(con)
 
 
 def _unindexed_keys_migration(con: duckdb.DuckDBPyConnection) -> None:
@@ -266,6 +270,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("2026-12-05-04-search-index", _search_index_migration),
     ("2026-12-05-05-cluster-stats", _cluster_stats_migration),
     ("2026-12-05-06-unindexed-keys", _unindexed_keys_migration),
+    ("2026-12-05-07-contradiction-sides", _contradiction_sides_migration),
 ]
 
 

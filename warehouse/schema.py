@@ -428,3 +428,20 @@ claim_cluster_stats = Table(
     Column("first_day", Date),
     Column("last_day", Date),
 )
+
+# --- the two sides of contradicted clusters (migration 2026-12-05-07): the
+# asserting and denying claims of the clusters whose summary says
+# `contradicted`, kept with those summaries, so that the view `contradictions`
+# pairs a few thousand rows instead of every claim of the warehouse.
+
+contradiction_sides = Table(
+    "contradiction_sides",
+    metadata,
+    natural_key("claim_id"),
+    Column("cluster_id", String, nullable=False),
+    Column("article_id", String, nullable=False),
+    Column("speaker", String),
+    Column("stance", String, doc="assert or deny"),
+    Column("day", Date),
+    Column("content", Text),
+)

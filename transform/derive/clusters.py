@@ -318,12 +318,30 @@ def summarize_clusters(con: duckdb.DuckDBPyConnection) -> int:
                 "SELECT DISTINCT id FROM derive_touched_clusters WHERE id IS NOT NULL")
     touched = con.execute("SELECT count(*) FROM cs_ids").fetchone()[0]
     if touched:
-        con.execute("DELETE FROM claim_cluster_stats WHERE cluster_id IN (SELECT id FROM cs_ids)")
-        con.execute(f"INSERT INTO claim_cluster_stats BY NAME {CLUSTER_SUMMARY} "
-                    "WHERE cluster_id IN (SELECT id FROM cs_ids) GROUP BY cluster_id")
+        # One read of the touched clusters' claims for both tables.
+        con.execute("CREATE OR REPLACE TEMP TABLE cs_claims AS SELECT * FROM claim_timeline "
+                    "WHERE cluster_id IN (SELECT id FROM cs_ids)")
+        for table in ("claim_cluster_stats", "contradiction_sides"):
+            con.execute(f"DELETE FROM {table} WHERE cluster_id IN (SELECT id FROM cs_ids)")
+        con.execute("INSERT INTO claim_cluster_stats BY NAME "
+                    f"{CLUSTER_SUMMARY.format(timeline='cs_claims')} GROUP BY cluster_id")
+        con.execute(f"INSERT INTO contradiction_sides BY NAME "
+                    f"{CONTRADICTION_SIDES.format(timeline='cs_claims')}")
+        con.execute("DROP TABLE cs_claims")
     con.execute("DROP TABLE cs_ids")
     con.execute("DELETE FROM derive_touched_clusters")
     return touched
+
+
+def summarize_all_clusters(con: duckdb.DuckDBPyConnection) -> None:
+    """Every cluster's summary and contradiction sides, made anew (migrations,
+    generated warehouses)."""
+    for table in ("claim_cluster_stats", "contradiction_sides"):
+        con.execute(f"DELETE FROM {table}")
+    con.execute("INSERT INTO claim_cluster_stats BY NAME "
+                f"{CLUSTER_SUMMARY.format(timeline='claim_timeline')} GROUP BY cluster_id")
+    con.execute("INSERT INTO contradiction_sides BY NAME "
+                f"{CONTRADICTION_SIDES.format(timeline='claim_timeline')}")
 
 
 # One row per cluster: its label is its earliest claim's wording (ties by
@@ -340,7 +358,17 @@ SELECT
     bool_or(stance = 'assert') AND bool_or(stance = 'deny') AS contradicted,
     min(day) AS first_day,
     max(day) AS last_day
-FROM claim_timeline
+FROM {timeline}
+"""
+
+# The asserting and denying claims of contradicted clusters (what the view
+# `contradictions` pairs), over `claim_timeline` rows.
+CONTRADICTION_SIDES = """
+SELECT claim_id, cluster_id, article_id, speaker, stance, day, content
+FROM {timeline}
+WHERE stance IN ('assert', 'deny') AND cluster_id IN (
+    SELECT cluster_id FROM {timeline} GROUP BY cluster_id
+    HAVING bool_or(stance = 'assert') AND bool_or(stance = 'deny'))
 """
 
 
