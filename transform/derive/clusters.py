@@ -31,7 +31,13 @@ import duckdb
 import pyarrow as pa
 
 from claimwire.transform.derive.terms import TermIndex, content_terms, term_limit
-from claimwire.warehouse.idsets import id_table, literal_list, registered, update_column
+from claimwire.warehouse.idsets import (
+    id_table,
+    literal_list,
+    registered,
+    rows_with,
+    update_column,
+)
 
 MIN_SIMILARITY = 0.5
 # Two shared stems at least: one common word ("war") is never a proposition.
@@ -247,8 +253,8 @@ def assign_claim_clusters(con: duckdb.DuckDBPyConnection, article_ids: list[str]
                datediff('day', DATE '1970-01-01',
                         CAST(coalesce(a.published_at, a.first_seen_at) AS DATE)) AS reported
         FROM claims c JOIN articles a USING (article_id)
-        WHERE c.article_id IN ({literal_list(article_ids)})
-          AND a.article_id IN ({literal_list(article_ids)})
+        WHERE {rows_with(con, "claims", "article_id", article_ids, "c")}
+          AND {rows_with(con, "articles", "article_id", article_ids, "a")}
           AND c.claim_cluster_id IS NULL AND a.duplicate_of IS NULL
         """
     ).fetchall()
