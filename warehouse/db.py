@@ -221,6 +221,13 @@ def _cluster_stats_migration(con: duckdb.DuckDBPyConnection) -> None:
                 f"{CLUSTER_SUMMARY} GROUP BY cluster_id")
 
 
+def _feed_list_migration(con: duckdb.DuckDBPyConnection) -> None:
+    _add_columns(schema.feeds, "listed")(con)
+    # Before this, every stored feed was polled: they all stay in the list.
+    con.execute("UPDATE feeds SET listed = true")
+    _create(schema.page_retries)(con)
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -248,6 +255,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("2026-12-05-03-incremental-derive", _incremental_derive_migration),
     ("2026-12-05-04-search-index", _search_index_migration),
     ("2026-12-05-05-cluster-stats", _cluster_stats_migration),
+    ("2026-12-05-17-feed-list", _feed_list_migration),
 ]
 
 
