@@ -89,6 +89,12 @@ def _reading(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
     from claimwire.warehouse.db import reading
 
     with reading(config.warehouse_path, on_wait=_say) as con:
+        # A table name missing here must not find a Python object of that name instead.
+        con.execute("SET python_enable_replacements = false")
+        if not con.execute("SELECT count(*) FROM duckdb_tables() "
+                           "WHERE table_name = 'schema_migrations'").fetchone()[0]:
+            raise WarehouseError(f"the warehouse {config.warehouse_path} is empty (no claimwire "
+                                 "tables yet): run `claimwire ingest` or `claimwire demo` first")
         yield con
 
 
