@@ -60,7 +60,7 @@ class ProgressReporter:
         now = time.monotonic()
         state = self._stages.get(stage)
         if state is None or done < state.first_done:
-            state = self._stages[stage] = _Stage(now, max(0, done - 1))
+            state = self._stages[stage] = _Stage(now, done)
         if self._terminal:
             self._bar(stage, state, done, total, found["rest"])
             return
