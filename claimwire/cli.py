@@ -406,7 +406,8 @@ def cmd_failures(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from claimwire.demo import run_demo
 
-    return run_demo(_config(args), port=args.port, report=_say)
+    with _progress(args) as say:
+        return run_demo(_config(args), port=args.port, report=say or (lambda message: None))
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
