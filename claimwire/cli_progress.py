@@ -55,7 +55,7 @@ class ProgressReporter:
         if found is None:
             self._line(message)
             return
-        stage = found["stage"] or "step"
+        stage = found["stage"] or "backfill"
         done, total = int(found["done"]), int(found["total"])
         now = time.monotonic()
         state = self._stages.get(stage)

@@ -56,6 +56,8 @@ def terminal_width() -> int:
 
 # Narrowest a column may get before the table turns into records.
 MIN_COLUMN = 6
+# Columns this narrow are cut only when the wide ones cannot give more.
+SHORT_COLUMN = 16
 
 
 def render_table(
@@ -90,18 +92,23 @@ def render_table(
 
 
 def fit_widths(natural: list[int], room: int) -> list[int]:
-    """Column widths that fit `room`: the widest column gives way first, none
-    below MIN_COLUMN (or its natural width)."""
+    """Column widths that fit `room`. First the other columns give way, widest
+    first, down to SHORT_COLUMN (short values such as numbers stay whole);
+    then any column, the first (the row's key: a URL, a batch) included,
+    down to MIN_COLUMN."""
     widths = list(natural)
     excess = sum(widths) - room
-    while excess > 0:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= MIN_COLUMN:
-            break
-        second = max([w for i, w in enumerate(widths) if i != widest] + [MIN_COLUMN])
-        cut = min(excess, widths[widest] - max(second, MIN_COLUMN) or 1)
-        widths[widest] -= cut
-        excess -= cut
+    for candidates, floor in ((range(1, len(widths)), SHORT_COLUMN),
+                              (range(len(widths)), MIN_COLUMN)):
+        while excess > 0:
+            shrinkable = [i for i in candidates if widths[i] > floor]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: widths[i])
+            second = max([widths[i] for i in shrinkable if i != widest] + [floor])
+            cut = min(excess, max(1, widths[widest] - second))
+            widths[widest] -= cut
+            excess -= cut
     return widths
 
 

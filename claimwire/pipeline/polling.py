@@ -94,7 +94,8 @@ def stage_acquired(
     writer.add("documents",
                rows_to_arrow(schema.documents, acquired.documents + fetched.documents))
     writer.add("page_retries", rows_to_arrow(schema.page_retries, retries.outcome_rows(
-        acquired.retries, fetched, settled, seen_now, config.polling)))
+        acquired.retries, fetched, settled, seen_now, config.polling,
+        {f.feed_url for f in acquired.feeds})))
     writer.info = counts.to_dict()
     writer.records = [key for key, _ in fetched.records]
     writer.feed_urls = sorted({f.feed_url for f in acquired.feeds})

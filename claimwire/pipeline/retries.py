@@ -63,12 +63,16 @@ def outcome_rows(
     settled: Iterable[str],
     now: datetime,
     settings: FeedPollSettings,
+    polled: set[str],
 ) -> list[PageRetry]:
-    """The `page_retries` rows a poll stages: each failed page with one more
-    attempt, and (attempts 0) each retried page now fetched or known."""
+    """The `page_retries` rows a poll stages: each failed page of the `polled`
+    feeds with one more attempt, and (attempts 0) each retried page now fetched
+    or known. (A backfill polls no feed: its sources are simply read again.)"""
     before = {r.canonical_url: r for r in retries}
     rows = []
     for feed_url, item, error in fetched.failures:
+        if feed_url not in polled:
+            continue
         attempts = (before[item.canonical_url].attempts if item.canonical_url in before else 0) + 1
         rows.append(PageRetry(
             canonical_url=item.canonical_url, feed_url=feed_url, guid=item.guid, link=item.link,
