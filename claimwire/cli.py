@@ -151,7 +151,9 @@ def _print_failures(config: Config, summary: RunSummary) -> None:
     from claimwire.failures import read_failures, summary_lines
 
     with contextlib.suppress(WarehouseError), _reading(config) as con:
-        print("\n".join(summary_lines(read_failures(con, run_id=summary.run_id))))
+        lines = summary_lines(read_failures(con, run_id=summary.run_id))
+        if lines:
+            print("\n".join(lines))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
