@@ -78,6 +78,8 @@ _DRAIN_LIMIT = 64 * 1024
 # connections) before it gets no more retries; every URL still gets one
 # attempt, and any other answer resets the count.
 STRUGGLING_AFTER = 3
+# Longest robots.txt Crawl-delay honoured (seconds); a site asking for an hour gets this.
+MAX_CRAWL_DELAY = 30.0
 # The error of a URL `get_many` did not start because its deadline passed.
 DEFERRED = "deferred: fetch budget spent before this URL was started"
 
@@ -157,12 +159,13 @@ def _short(exc: BaseException, limit: int = 200) -> str:
 
 
 class _HostState:
-    __slots__ = ("lock", "next_start", "slots")
+    __slots__ = ("delay", "lock", "next_start", "slots")
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, delay: float) -> None:
         self.slots = threading.BoundedSemaphore(slots)
         self.lock = threading.Lock()
         self.next_start = 0.0
+        self.delay = delay
 
 
 class _Politeness:
@@ -179,8 +182,16 @@ class _Politeness:
         with self._lock:
             state = self._hosts.get(host)
             if state is None:
-                state = self._hosts[host] = _HostState(self._per_host)
+                state = self._hosts[host] = _HostState(self._per_host, self._delay)
             return state
+
+    def at_least(self, host: str, delay: float | None) -> None:
+        """Space requests to `host` at least `delay` seconds apart (a robots.txt
+        Crawl-delay), when that is longer than the configured delay; capped."""
+        if delay:
+            state = self._state(host)
+            with state.lock:
+                state.delay = max(state.delay, min(float(delay), MAX_CRAWL_DELAY))
 
     @contextmanager
     def slot(self, host: str) -> Iterator[None]:
@@ -198,7 +209,7 @@ class _Politeness:
                 with state.lock:
                     now = time.monotonic()
                     if now >= state.next_start:
-                        state.next_start = now + self._delay
+                        state.next_start = now + state.delay
                         break
                 self._global.release()
             try:
@@ -578,8 +589,11 @@ class HttpClient:
         result.final_url = str(current)
         only_permanent = True
         while True:
-            if check_robots and not self._robots.allowed(_origin(current), str(current)):
-                raise _Failure("robots_disallowed")
+            if check_robots:
+                if not self._robots.allowed(_origin(current), str(current)):
+                    raise _Failure("robots_disallowed")
+                self._polite.at_least(_host_key(current),
+                                      self._robots.crawl_delay(_origin(current)))
             hop_headers = headers
             if _origin(current) != first_origin:
                 hop_headers = {

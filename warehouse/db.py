@@ -242,6 +242,13 @@ def _unindexed_keys_migration(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE {table.name}_indexed")
 
 
+def _feed_list_migration(con: duckdb.DuckDBPyConnection) -> None:
+    _add_columns(schema.feeds, "listed")(con)
+    # Before this, every stored feed was polled: they all stay in the list.
+    con.execute("UPDATE feeds SET listed = true")
+    _create(schema.page_retries)(con)
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -271,6 +278,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("2026-12-05-05-cluster-stats", _cluster_stats_migration),
     ("2026-12-05-06-unindexed-keys", _unindexed_keys_migration),
     ("2026-12-05-07-contradiction-sides", _contradiction_sides_migration),
+    ("2026-12-05-17-feed-list", _feed_list_migration),
 ]
 
 

@@ -17,7 +17,9 @@ from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
 from claimwire.warehouse import schema
 from claimwire.warehouse.db import rollback
+from claimwire.warehouse.feed_edits import apply_feed_edits
 from claimwire.warehouse.idsets import id_table, insert_arrow, registered
+from claimwire.warehouse.page_retries import load_page_retries
 from claimwire.warehouse.staging import arrow_schema, read_manifest, read_table, utcnow
 
 # Columns of `articles` that a re-processing run replaces; the others
@@ -27,7 +29,9 @@ ARTICLE_DERIVED = (
     "published_precision", "language", "language_markup", "language_detected", "body_source",
     "extract_error", "claims_skipped", "text", "content_hash", "raw_sha256", "extractor_version",
 )
-FEED_STATE = tuple(c.name for c in schema.feeds.columns if c.name not in ("feed_url", "added_at"))
+# What a poll updates; whether a feed is listed changes only through feed edits.
+FEED_STATE = tuple(c.name for c in schema.feeds.columns
+                   if c.name not in ("feed_url", "added_at", "listed"))
 
 
 
@@ -51,6 +55,8 @@ def load_poll_batch(con: duckdb.DuckDBPyConnection, batch_dir: str, counts: RunC
     counts.feed_items_new += new_rows("feed_items")
     counts.fetches += new_rows("fetches")
     counts.documents_new += new_rows("documents")
+    load_page_retries(con, read_table(batch_dir, "page_retries"),
+                      read_table(batch_dir, "documents"))
 
 
 def _lookup(
@@ -321,6 +327,7 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> RunCo
 
     Batch kinds: "poll" (feed states, items, fetches, documents), "transform"
     (articles, claims, document statuses), "feeds" (feeds added to the list),
+    "feed_edits" (feeds added, removed, disabled, enabled: `warehouse.feed_edits`),
     "run" (a run's record). Loaded articles are queued for the derive step
     (`transform.derive.runner.derive_pending`), which the caller runs after
     this commits.
@@ -341,6 +348,8 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> RunCo
             elif manifest["kind"] == "feeds":
                 counts.feeds_added += insert_arrow(
                     con, "feeds", read_table(batch_dir, "feeds"), "IGNORE")
+            elif manifest["kind"] == "feed_edits":
+                counts.feeds_added += apply_feed_edits(con, read_table(batch_dir, "feeds"))
             elif manifest["kind"] == "run":
                 insert_arrow(con, "runs", read_table(batch_dir, "runs"))
             counts.batches += 1

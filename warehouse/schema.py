@@ -72,6 +72,28 @@ feeds = Table(
     Column("disabled_reason", String),
     Column("moved_to", String, doc="new URL after a permanent redirect"),
     _ts("added_at"),
+    # migration 2026-12-05-17-feed-list
+    Column("listed", Boolean, doc="in the warehouse's feed list (added or imported); "
+           "feeds polled once with `ingest --feed` or listed in claimwire.toml are not"),
+)
+
+page_retries = Table(
+    "page_retries",
+    metadata,
+    # Item pages whose fetch failed, fetched again by later polls of their
+    # feed (even when the feed answers 304) until they succeed or give up.
+    Column("canonical_url", String, primary_key=True),
+    Column("feed_url", String, nullable=False),
+    Column("guid", String),
+    Column("link", String),
+    Column("title", String),
+    _ts("published_at"),
+    Column("summary", Text),
+    Column("author", String),
+    Column("attempts", Integer, doc="failed fetches so far"),
+    Column("last_error", String),
+    _ts("last_attempt_at"),
+    _ts("next_attempt_at", doc="not retried before; NULL once given up"),
 )
 
 feed_items = Table(
