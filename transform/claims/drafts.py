@@ -277,13 +277,16 @@ def cue_drafts(text: str, parsed: Parsed, quotes: list[QuoteSpan]) -> list[Draft
                 and tok.i + 1 < len(tok.doc)
                 and (tok.doc[tok.i + 1].lower_ == "to")
             ):
-                d = _according(text, tok, sent, off, quotes)
+                finder = _according
             elif _is_cue(tok):
-                d = _from_cue(text, tok, sent, off, quotes)
+                finder = _from_cue
             elif tok.pos_ == "NOUN" and tok.lower_ in CLAIM_NOUNS:
-                d = _from_claim_noun(text, tok, sent, off, quotes)
+                finder = _from_claim_noun
             else:
                 continue
+            if _quote_at(quotes, off + tok.idx) is not None:
+                continue  # a cue inside a quotation belongs to the quoted speaker
+            d = finder(text, tok, sent, off, quotes)
             if d is not None:
                 out.append(d)
     return out
@@ -309,8 +312,6 @@ def _from_cue(
     text: str, verb: Token, sent: Span, off: int, quotes: list[QuoteSpan]
 ) -> Draft | None:
     pos = off + verb.idx
-    if _quote_at(quotes, pos) is not None:
-        return None  # a cue inside a quotation belongs to the quoted speaker
     if verb.dep_ == "xcomp" and verb.head.lemma_.lower() in _REFUSALS:
         return None  # "declined to comment on X" says nothing about X
     if _irrealis(verb):
@@ -489,8 +490,6 @@ def _from_claim_noun(
 ) -> Draft | None:
     """ "Ukrainian claims that X", "claims made by Zelensky about X"."""
     pos = off + noun.idx
-    if _quote_at(quotes, pos) is not None:
-        return None
     source: Token | None = None
     for c in noun.children:
         if (c.dep_ == "poss" and c.pos_ == "PROPN") or (
@@ -524,8 +523,6 @@ def _according(
     text: str, tok: Token, sent: Span, off: int, quotes: list[QuoteSpan]
 ) -> Draft | None:
     pos = off + tok.idx
-    if _quote_at(quotes, pos) is not None:
-        return None
     to = tok.doc[tok.i + 1]
     objs = [c for c in to.children if c.dep_ == "pobj"]
     if not objs:
