@@ -25,8 +25,9 @@ from typing import Any
 import duckdb
 
 from claimwire.explorer.params import Paging, SearchParams
+from claimwire.warehouse.queries import CLAIM_DAY, day_range
 
-DAY = "coalesce(c.claimed_on, CAST(a.published_at AS DATE))"
+DAY = CLAIM_DAY
 # Enough for any chart a person can read; beyond it the page says how many were left out.
 CHART_LIMIT = 1000
 CONTRADICTION_LIMIT = 100
@@ -135,13 +136,8 @@ def _article_conditions(p: SearchParams, day: str) -> tuple[list[str], list[Any]
     if p.story:
         where.append("a.story_id = ?")
         params.append(p.story)
-    if p.since:
-        where.append(f"{day} >= ?")
-        params.append(p.since)
-    if p.until:
-        where.append(f"{day} <= ?")
-        params.append(p.until)
-    return where, params
+    in_range, range_params = day_range(day, p.since, p.until)
+    return where + in_range, params + range_params
 
 
 def _claim_filters(con: duckdb.DuckDBPyConnection, p: SearchParams
