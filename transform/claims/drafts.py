@@ -546,16 +546,7 @@ def _according(
     if _words(text[start:end]) < 3:
         return None
     return _span_draft(
-        text,
-        quotes,
-        "according to",
-        pos,
-        speaker,
-        start,
-        end,
-        sent_start,
-        sent_end,
-        according=True,
+        text, quotes, "according to", pos, speaker, start, end, sent_start, sent_end, according=True
     )
 
 
