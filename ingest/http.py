@@ -155,6 +155,44 @@ def _short(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _hop_headers(headers: dict[str, str], url: httpx.URL, first_origin: str) -> dict[str, str]:
+    """The request headers for a hop to `url`: credentials stay with the first origin."""
+    if _origin(url) == first_origin:
+        return headers
+    return {k: v for k, v in headers.items() if k.lower() not in _ORIGIN_BOUND_HEADERS}
+
+
+def _redirect_target(
+    current: httpx.URL,
+    status: int,
+    location: str,
+    seen: set[str],
+    followed: int,
+    max_redirects: int,
+) -> httpx.URL:
+    """Where a redirect from `current` leads, checked; the target is added to `seen`.
+
+    `location` is the stripped Location header and `followed` how many
+    redirects were followed before this one. Raises `_Failure` with
+    bad_redirect (no or unusable Location), redirect_loop (a URL seen before)
+    or too_many_redirects (`max_redirects` already followed).
+    """
+    if not location:
+        raise _Failure(f"bad_redirect: {status} without Location")
+    try:
+        target = _parse_url(str(current.join(location)))
+    except _Failure:
+        raise
+    except Exception as exc:  # join() on a hostile Location
+        raise _Failure(f"bad_redirect: {_short(exc)}") from None
+    if str(target) in seen:
+        raise _Failure(f"redirect_loop: back to {target}")
+    if followed >= max_redirects:
+        raise _Failure(f"too_many_redirects: over {max_redirects}")
+    seen.add(str(target))
+    return target
+
+
 # ------------------------------------------------------------- politeness
 
 
@@ -594,11 +632,7 @@ class HttpClient:
                     raise _Failure("robots_disallowed")
                 self._polite.at_least(_host_key(current),
                                       self._robots.crawl_delay(_origin(current)))
-            hop_headers = headers
-            if _origin(current) != first_origin:
-                hop_headers = {
-                    k: v for k, v in headers.items() if k.lower() not in _ORIGIN_BOUND_HEADERS
-                }
+            hop_headers = _hop_headers(headers, current, first_origin)
             hop = self._with_retries(current, hop_headers, accept, retries, truncate)
             result.status, result.headers = hop.status, hop.headers
             if hop.error:
@@ -606,19 +640,10 @@ class HttpClient:
             status = hop.status or 0
             if status in REDIRECT_STATUSES:
                 location = hop.headers.get("location", "").strip()
-                if not location:
-                    raise _Failure(f"bad_redirect: {status} without Location")
-                try:
-                    target = _parse_url(str(current.join(location)))
-                except _Failure:
-                    raise
-                except Exception as exc:  # join() on a hostile Location
-                    raise _Failure(f"bad_redirect: {_short(exc)}") from None
-                if str(target) in seen:
-                    raise _Failure(f"redirect_loop: back to {target}")
-                if len(result.redirects) >= self.settings.max_redirects:
-                    raise _Failure(f"too_many_redirects: over {self.settings.max_redirects}")
-                seen.add(str(target))
+                target = _redirect_target(
+                    current, status, location, seen, len(result.redirects),
+                    self.settings.max_redirects,
+                )
                 result.redirects.append(str(target))
                 result.final_url = str(target)
                 only_permanent = only_permanent and status in (301, 308)

@@ -11,6 +11,9 @@ import duckdb
 
 from claimwire.records import FeedState, PendingDocument
 
+# When a claim was made: its own date, else its article's publication date.
+CLAIM_DAY = "coalesce(c.claimed_on, CAST(a.published_at AS DATE))"
+
 
 @dataclass(frozen=True)
 class ClaimFilter:
@@ -27,6 +30,20 @@ def contains_pattern(text: str) -> str:
     user's "%" and "_" are characters, not wildcards."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def day_range(day: str, since: date | None, until: date | None) -> tuple[list[str], list[Any]]:
+    """Conditions (with their parameters) keeping the SQL expression `day` within
+    since..until, both ends included; an end that is None is open."""
+    where: list[str] = []
+    params: list[Any] = []
+    if since:
+        where.append(f"{day} >= ?")
+        params.append(since)
+    if until:
+        where.append(f"{day} <= ?")
+        params.append(until)
+    return where, params
 
 
 def find_claims(
@@ -51,13 +68,10 @@ def find_claims(
     if wanted.stance:
         where.append("c.stance = ?")
         params.append(wanted.stance)
-    day = "coalesce(c.claimed_on, CAST(a.published_at AS DATE))"
-    if wanted.since:
-        where.append(f"{day} >= ?")
-        params.append(wanted.since)
-    if wanted.until:
-        where.append(f"{day} <= ?")
-        params.append(wanted.until)
+    day = CLAIM_DAY
+    in_range, range_params = day_range(day, wanted.since, wanted.until)
+    where += in_range
+    params += range_params
     if wanted.text:
         for word in wanted.text.split():
             where.append("c.content ILIKE ? ESCAPE '\\'")
