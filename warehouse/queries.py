@@ -59,11 +59,14 @@ def find_claims(
     if wanted.speaker:
         # Any spelling of the speaker's identity finds all of its claims; the
         # user's "%" and "_" are characters, not wildcards.
+        # Derived claims are found through their identity's spellings (the
+        # speakers table is small); the text of a claim's own speaker is only
+        # read for claims the derive step has not reached yet.
         like = "ILIKE ? ESCAPE '\\'"
         where.append(
-            f"(c.speaker {like} OR c.speaker_canonical {like} OR c.speaker_id IN ("
-            f"SELECT speaker_id FROM speakers WHERE canonical {like} "
-            f"OR len(list_filter(aliases, x -> x {like})) > 0))")
+            "(c.speaker_id IN (SELECT speaker_id FROM speakers WHERE canonical "
+            f"{like} OR len(list_filter(aliases, x -> x {like})) > 0) OR "
+            f"(c.speaker_id IS NULL AND (c.speaker {like} OR c.speaker_canonical {like})))")
         params += [contains_pattern(wanted.speaker)] * 4
     if wanted.stance:
         where.append("c.stance = ?")

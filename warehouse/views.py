@@ -11,8 +11,7 @@ import duckdb
 
 # One row per claim in a cluster; `day` falls back to the article's date when
 # the text does not say when the statement was made.
-CLAIM_TIMELINE = """
-CREATE OR REPLACE VIEW claim_timeline AS
+TIMELINE_ROWS = """
 SELECT
     c.claim_cluster_id AS cluster_id,
     coalesce(c.speaker_canonical, c.speaker) AS speaker,
@@ -31,7 +30,11 @@ SELECT
 FROM claims c
 JOIN articles a USING (article_id)
 WHERE a.duplicate_of IS NULL AND c.claim_cluster_id IS NOT NULL
-ORDER BY cluster_id, day NULLS LAST, speaker, c.claim_id
+"""
+
+CLAIM_TIMELINE = f"""
+CREATE OR REPLACE VIEW claim_timeline AS
+{TIMELINE_ROWS}ORDER BY cluster_id, day NULLS LAST, speaker, c.claim_id
 """
 
 # One row per cluster, from the summaries the derive step keeps
