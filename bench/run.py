@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bench import corpus, growth
+from bench import corpus, e2e_cli, growth
 from bench.server import serve
 from bench.stages import ChildStopped, archive_pending, bench_config, run_child
 from claimwire import pipeline
@@ -68,7 +68,7 @@ QUICK = Sizes(91, 1, 1, 2_000, 1, 200, 5, 200, 1, 1, 500, 120)
 # The memory run is stopped past twice its target: the machine is shared.
 MEMORY_LIMIT = 3_000_000_000
 
-SECTIONS = ("e2e", "claims", "load", "poll", "workers", "memory", "quality", "growth")
+SECTIONS = ("e2e", "e2e-cli", "claims", "load", "poll", "workers", "memory", "quality", "growth")
 # Sections that need the dev pages of the extraction benchmark.
 NEEDS_DEV = frozenset(SECTIONS) - {"growth"}
 
@@ -178,6 +178,12 @@ def section_e2e(pages: list[BenchmarkPage], sizes: Sizes, dev_dir: Path) -> list
     return [Result("end-to-end: bare loop time / run_ingest time",
                    f"{ratio:.2f} (bare {bare:.1f} s, pipeline {pipe:.1f} s, {len(chosen)} pages)",
                    ">= 1.5", ratio >= 1.5)]
+
+
+def section_e2e_cli(sizes: Sizes, dev_dir: Path) -> list[Result]:
+    value, target, ok = e2e_cli.section(dev_dir, rounds=sizes.e2e_rounds)
+    return [Result("end-to-end CLI: bare loop time / `claimwire ingest` time (10 hosts)",
+                   value, target, ok)]
 
 
 # ------------------------------------------------------------ 2 and 3 share one transform
@@ -523,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     steps: dict[str, tuple[str, Callable[[], list[Result]]]] = {
         "e2e": ("1. end to end: run_ingest vs a bare loop",
                 lambda: section_e2e(pages, sizes, args.dev)),
+        "e2e-cli": ("1b. end to end as a user times it: `claimwire ingest` from ten hosts",
+                    lambda: section_e2e_cli(sizes, args.dev)),
         "claims": ("2. claim stage with / without prefilter",
                    lambda: section_claims(transformed(), sizes)),
         "load": ("3. warehouse load vs DuckDB bulk insert",
