@@ -89,7 +89,7 @@ def _reading(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
-def _print_summary(summary: RunSummary) -> None:
+def _print_summary(summary: RunSummary, *, timings: bool = False) -> None:
     g = summary.get
     lines = [
         f"run {summary.run_id} completed",
@@ -117,21 +117,29 @@ def _print_summary(summary: RunSummary) -> None:
     if g("derive_failed"):
         lines.append(f"  derive failed     {g('derive_failed')} article(s), kept queued "
                      "(see `claimwire status`; `claimwire derive --retry` after a fix)")
+    lines.append(f"  time              {summary.timings.line()}")
+    if timings:
+        lines += [f"    {line}" for line in summary.timings.detail()]
     print("\n".join(lines))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from claimwire.pipeline import run_ingest
+    from claimwire.pipeline.timings import Timings
 
+    timings = Timings.begin()
     config = _config(args)
-    summary = run_ingest(config, feed_urls=args.feed or None, report=None if args.quiet else _say)
-    _print_summary(summary)
+    summary = run_ingest(config, feed_urls=args.feed or None, report=None if args.quiet else _say,
+                         timings=timings)
+    _print_summary(summary, timings=args.timings)
     return 0
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from claimwire.pipeline import Window, backfill_sources, feed_states, run_backfill
+    from claimwire.pipeline.timings import Timings
 
+    timings = Timings.begin()
     config = _config(args)
     try:
         window = Window.from_dates(args.date_from, args.date_to)
@@ -155,8 +163,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
         options = cc_news_options(config, args.domain or (), args.cc_base)
         sources += cc_news_sources(config, window, options, say=None if args.quiet else _say)
-    summary = run_backfill(config, window, sources, report=None if args.quiet else _say)
-    _print_summary(summary)
+    summary = run_backfill(config, window, sources, report=None if args.quiet else _say,
+                           timings=timings)
+    _print_summary(summary, timings=args.timings)
     return 0
 
 
@@ -373,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
             [network])
     p.add_argument("--feed", action="append", metavar="URL", help="only this feed (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--timings", action="store_true", help="each stage's time on its own line")
 
     p = add("backfill", cmd_backfill,
             "load the items published in a past date range (both days inclusive)", [network])
@@ -400,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replay", action="store_true",
                    help="re-run extraction, dedup and claims over the raw archive for the range")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--timings", action="store_true", help="each stage's time on its own line")
 
     p = add("export-warc", cmd_export_warc, "write the raw archive as a WARC.gz file")
     p.add_argument("out", metavar="OUT.warc.gz")
