@@ -1,6 +1,7 @@
 """The user's protocol of issue #20: `claimwire ingest` timed as a whole command.
 
     python -m bench.e2e_cli [--rounds N] [--pages N] [--busy]
+    python -m bench.e2e_cli --variants     # what each setting costs
     python -m bench.run --only e2e-cli
 
 The dev pages of the extraction benchmark (unchanged bytes) are served by ten
@@ -17,9 +18,11 @@ process starts to its exit. The baseline, in the same run: the bare
 single-process loop of `bench.run.bare_loop` (`trafilatura.extract` of each
 page read from disk, then the project's spaCy model, loaded fresh, over the
 texts with `nlp.pipe`). Rounds alternate which goes first and keep the best
-time of each. With `--busy` a process spins on one core throughout (the
-issue's "one core busy" case). The run's own stage breakdown (the summary's
-`time` lines) is printed beside the figures, with the load average.
+time of each; the CPU seconds each side used (the ingest's whole process
+tree) are printed beside, a figure other load disturbs less. With `--busy` a
+process spins on one core throughout (the issue's "one core busy" case).
+The run's own stage breakdown (the summary's `time` line) is printed beside
+the figures, with the load average.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -108,10 +112,13 @@ def claimwire_command() -> list[str]:
                                                    "sys.exit(main())"]
 
 
-def ingest_once(feed_url: str) -> tuple[float, str]:
-    """The whole command in a fresh directory; (seconds, its summary on stdout)."""
+def ingest_once(feed_url: str, config: str = "") -> tuple[float, str]:
+    """The whole command in a fresh directory (with `config` as its
+    claimwire.toml, if given); (seconds, its summary on stdout)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMWIRE_")}
     with tempfile.TemporaryDirectory(prefix="bench-e2e-cli-") as work:
+        if config:
+            Path(work, "claimwire.toml").write_text(config)
         command = [*claimwire_command(), "ingest", "--feed", feed_url, "--allow-network", ALLOW]
         start = time.perf_counter()
         proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
@@ -119,6 +126,13 @@ def ingest_once(feed_url: str) -> tuple[float, str]:
     if proc.returncode != 0:
         raise RuntimeError(f"claimwire ingest exited {proc.returncode}: {proc.stderr[-2000:]}")
     return seconds, proc.stdout
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes waited for so far
+    (their own children included once they were waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _spin() -> None:
@@ -139,6 +153,33 @@ def busy_core(busy: bool) -> Iterator[None]:
     finally:
         proc.terminate()
         proc.join()
+
+
+# ------------------------------------------------------------ what each setting costs
+
+# (name, claimwire.toml): one setting changed from the default at a time, then
+# the HTTP settings the `e2e` section uses.
+VARIANTS = (
+    ("default", ""),
+    ("no per-host delay", "[http]\nper_host_delay = 0.0\n"),
+    ("no robots.txt", "[http]\nrespect_robots = false\n"),
+    ("one worker", "[warehouse]\nworkers = 1\n"),
+    ("e2e section's HTTP settings (no delay, no robots.txt, no retries)",
+     "[http]\nper_host_delay = 0.0\nrespect_robots = false\nretries = 0\n"),
+)
+
+
+def variants(dev_dir: Path, *, pages: int | None = None) -> None:
+    """One whole-command run per variant, each with its stage breakdown."""
+    chosen = corpus.dev_pages(dev_dir)[:pages]
+    with tempfile.TemporaryDirectory(prefix="bench-hosts-") as site, \
+            serve_hosts(Path(site)) as bases:
+        feed_url = write_site(Path(site), chosen, bases)
+        for name, config in VARIANTS:
+            seconds, summary = ingest_once(feed_url, config)
+            line = next((x.strip() for x in summary.splitlines()
+                         if x.strip().startswith("time ")), "")
+            say(f"  {name}: {seconds:.2f} s, load average {load_average()}\n    {line}")
 
 
 # ------------------------------------------------------------ the section
@@ -163,13 +204,16 @@ def measure(dev_dir: Path, *, rounds: int, pages: int | None = None,
             order = ("bare", "ingest") if round_ % 2 == 0 else ("ingest", "bare")
             for which in order:
                 if which == "bare":
+                    cpu = time.process_time()
                     seconds, model_load = bare_loop(dev_dir, [p.id for p in chosen], model)
                     bare_times.append(seconds)
-                    detail = f"(spaCy load {model_load:.2f} s)"
+                    detail = (f"(spaCy load {model_load:.2f} s), CPU "
+                              f"{time.process_time() - cpu:.1f} s")
                 else:
+                    cpu = children_cpu()
                     seconds, summary = ingest_once(feed_url)
                     runs.append((seconds, summary))
-                    detail = ""
+                    detail = f"CPU {children_cpu() - cpu:.1f} s (all its processes)"
                 say(f"  round {round_ + 1}: {which:<6} {seconds:7.2f} s {detail} "
                     f"load average {load_average()}")
     bare = min(bare_times)
@@ -201,12 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pages", type=int, default=None, help="first N dev pages (all)")
     parser.add_argument("--busy", action="store_true", help="keep one core busy meanwhile")
+    parser.add_argument("--variants", action="store_true",
+                        help="instead: one run per setting changed (delay, robots.txt, workers)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         _serve_forever(args.serve)
         return 0
     say(f"e2e-cli: {os.cpu_count()} cores, load average {load_average()}")
+    if args.variants:
+        variants(args.dev, pages=args.pages)
+        return 0
     section(args.dev, rounds=args.rounds, busy=args.busy, pages=args.pages)
     return 0
 
