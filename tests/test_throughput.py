@@ -141,7 +141,11 @@ def test_timings_add_up_to_the_run():
     timings.close()
     assert set(timings.stages) == {"fetch", "finish"}
     assert timings.total == pytest.approx(2.0 + timings.stages["finish"])
-    assert "beside: claims 5.0" in timings.line()
+    assert "claims 5.0" in timings.line()
+    assert timings.cpu > 0 and "CPU" in timings.line()
+    timings.add_all({"cpu:7": 3.0})
+    timings.add_all({"cpu:7": 4.0})  # a worker's running total: the latest counts
+    assert timings.worker_cpu == {"cpu:7": 4.0}
     assert list(STAGES).index("start-up") == 0
     assert process_age() > 0
     assert json.dumps(timings.stages)

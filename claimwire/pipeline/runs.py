@@ -279,7 +279,8 @@ def _transform_load_derive(
         for ready in transform_batches(config, plans, summary.run_id, on_shard, pool):
             counts = batch_counts(ready)
             summary.counts.add(counts)
-            timings.add_all(batch_seconds(ready))
+            for batch in ready:  # one by one: a worker's CPU is reported as a running total
+                timings.add_all(batch_seconds([batch]))
             load_started = time.perf_counter()
             summary.counts.add(load_staged(config, ready, run_id=summary.run_id,
                                            derive_after=False))

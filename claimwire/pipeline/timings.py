@@ -15,13 +15,17 @@ Wall-clock stages, each measured where it runs (`runs`, `overlap`):
 and beside them, not part of the sum: the worker processes' start (a fresh
 interpreter and the spaCy model, overlapping the fetch when started early),
 the seconds requests slept waiting out a host's politeness delay (summed
-over concurrent requests), and the worker time spent extracting and finding
-claims (summed over workers: CPU work, whether it overlapped the fetch or not).
+over concurrent requests), the wall time workers spent extracting and finding
+claims (summed over workers, whether it overlapped the fetch or not), and
+the CPU seconds the run used in this process and its transform workers (their
+start-up included; not the small feed-parse helper), a figure other load on
+the machine disturbs less than wall time.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -54,6 +58,9 @@ class Timings:
     beside: dict[str, float] = field(default_factory=dict)
     workers: int = 0
     started: float = field(default_factory=time.perf_counter)
+    # CPU seconds of each worker process (start-up included), by pid.
+    worker_cpu: dict[str, float] = field(default_factory=dict)
+    cpu: float = 0.0
 
     @classmethod
     def begin(cls) -> Timings:
@@ -68,7 +75,11 @@ class Timings:
 
     def add_all(self, seconds: Mapping[str, float]) -> None:
         for stage, value in seconds.items():
-            if isinstance(value, int | float):
+            if not isinstance(value, int | float):
+                continue
+            if stage.startswith("cpu:"):  # a worker's CPU so far: its latest report counts
+                self.worker_cpu[stage] = max(self.worker_cpu.get(stage, 0.0), float(value))
+            else:
                 self.add(stage, float(value))
 
     @contextmanager
@@ -80,9 +91,12 @@ class Timings:
             self.add(name, time.perf_counter() - start)
 
     def close(self) -> None:
-        """Charge the time since the run began that no stage took to `finish`."""
+        """Charge the time since the run began that no stage took to `finish`;
+        note the CPU seconds this process and its workers used."""
         counted = sum(v for k, v in self.stages.items() if k != "start-up")
         self.add("finish", time.perf_counter() - self.started - counted)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.cpu = usage.ru_utime + usage.ru_stime + sum(self.worker_cpu.values())
 
     @property
     def total(self) -> float:
@@ -96,7 +110,7 @@ class Timings:
         return f"{text} (beside: {beside})" if beside else text
 
     def _beside(self) -> str:
-        parts = []
+        parts = [f"CPU {self.cpu:.1f}"] if self.cpu else []
         if "worker start" in self.beside:
             parts.append(f"worker start {self.beside['worker start']:.1f}")
         for name in ("extract", "claims"):
@@ -113,6 +127,10 @@ class Timings:
         lines = [f"{name:<18}{self.stages[name]:8.2f} s" for name in STAGES
                  if name in self.stages]
         lines.append(f"{'total':<18}{self.total:8.2f} s")
+        if self.cpu:
+            workers = sum(self.worker_cpu.values())
+            lines.append(f"{'CPU':<18}{self.cpu:8.2f} s  (this process and its transform "
+                         f"workers: {workers:.2f} s of it in {len(self.worker_cpu)} workers)")
         for name in BESIDE:
             if name in self.beside:
                 lines.append(f"{name:<18}{self.beside[name]:8.2f} s  (beside the stages)")

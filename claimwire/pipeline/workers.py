@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import get_context
+from multiprocessing import get_context, parent_process
 from typing import TYPE_CHECKING
 
 from claimwire.config import Config
@@ -31,10 +31,16 @@ def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
 
 
 def transform_rows(config: Config, docs: list[PendingDocument]) -> TransformResult:
-    """Extract, sign, hash and find claims for these documents; the tables, unstaged."""
+    """Extract, sign, hash and find claims for these documents; the tables, unstaged.
+
+    In a worker process its CPU seconds so far (start-up included) go to
+    `seconds` as "cpu:<pid>", for the run's timings."""
     from claimwire.transform.documents import transform_documents
 
-    return transform_documents(config, docs)
+    result = transform_documents(config, docs)
+    if parent_process() is not None:
+        result.seconds[f"cpu:{os.getpid()}"] = time.process_time()
+    return result
 
 
 def stage_transform(config: Config, result: TransformResult, *, run_id: str) -> str:
