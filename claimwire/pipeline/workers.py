@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from claimwire.config import Config
 from claimwire.failpoints import failpoint
-from claimwire.pipeline.planning import read_transform_plan
 from claimwire.processes import die_with, ignore_interrupts, stop_pool
 from claimwire.warehouse.staging import BatchWriter
 
@@ -26,6 +25,8 @@ SHARDS_PER_WORKER_LIFE = 6
 
 def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
     """Extract, sign, hash and find claims for a shard's documents; return a staged batch dir."""
+    from claimwire.pipeline.planning import read_transform_plan
+
     return stage_transform(config, transform_rows(config, read_transform_plan(plan_path)),
                            run_id=run_id)
 
