@@ -8,9 +8,12 @@
     workers   -> a shard of documents extracted, deduplicated, claims found: a
                  staged transform batch, in worker processes (handed on as each
                  shard finishes, so finished shards load while slow ones run)
+    overlap   -> a polling run's fetched pages transformed in the workers while
+                 the fetch goes on; staged once the poll is loaded
     loading   -> staged batches into the warehouse (the one writer), then derive;
                  a batch that cannot be loaded is quarantined and its items undone
     runs      -> run_ingest / run_backfill: all of the above in this process
+    timings   -> where a run's time went (stages, worker start, politeness waits, CPU)
 
 Every stage function takes the Config and plain, serialisable arguments (str
 paths, a Window), so the CLI and the Airflow tasks call the same code. Only
