@@ -149,3 +149,35 @@ def test_timings_add_up_to_the_run():
     assert list(STAGES).index("start-up") == 0
     assert process_age() > 0
     assert json.dumps(timings.stages)
+
+
+@pytest.fixture(scope="module")
+def big_site():
+    """A feed of 42 pages: enough for a poll to transform while it fetches."""
+    routes: dict = {}
+    with serve(routes) as base:
+        feed = site(routes, base, pages=42)
+        yield feed
+
+
+def _crash_config(root: Path, feed: str) -> Path:
+    cfg = write_config(root / "c.toml", db=root / "wh.duckdb", feeds=[feed],
+                       allow=list(LOOPBACK))
+    cfg.write_text(cfg.read_text().replace("[warehouse]\n", "[warehouse]\nworkers = 2\n"))
+    return cfg
+
+
+@pytest.mark.parametrize("point", ["poll_staged", "transform_staged", "load_committed@2"])
+def test_run_killed_while_transforming_early_then_rerun_equals_clean_run(
+        point, big_site, tmp_path):
+    from test_crash_safety import ingest, snapshot
+
+    (tmp_path / "clean").mkdir()
+    done = ingest(_crash_config(tmp_path / "clean", big_site))
+    assert done.returncode == 0, done.stderr
+    crashed = _crash_config(tmp_path, big_site)
+    killed = ingest(crashed, point)  # the early path's own staging and load points
+    assert killed.returncode == -9, (killed.returncode, killed.stderr)
+    again = ingest(crashed)
+    assert again.returncode == 0, again.stderr
+    assert snapshot(tmp_path / "wh.duckdb") == snapshot(tmp_path / "clean" / "wh.duckdb")
