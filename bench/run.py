@@ -31,6 +31,7 @@ from bench.server import serve
 from bench.stages import ChildStopped, archive_pending, bench_config, run_child
 from claimwire import pipeline
 from claimwire.config import Config
+from claimwire.pipeline.planning import TRANSFORM_SHARD_SIZE
 from claimwire.transform.derive import runner as derive
 from claimwire.transform.extract_quality import BenchmarkPage, evaluate, ours
 from claimwire.warehouse import schema
@@ -257,7 +258,7 @@ def replicate(tables: dict[str, pa.Table], rows: int) -> list[dict[str, pa.Table
     grouped like the pipeline's shards (about TRANSFORM_SHARD_SIZE articles each)."""
     per_copy = max(1, tables["articles"].num_rows)
     copies = math.ceil(rows / per_copy)
-    per_batch = max(1, pipeline.TRANSFORM_SHARD_SIZE // per_copy)
+    per_batch = max(1, TRANSFORM_SHARD_SIZE // per_copy)
     batches: list[dict[str, pa.Table]] = []
     for first in range(0, copies, per_batch):
         parts: dict[str, list[pa.Table]] = {name: [] for name in tables}
