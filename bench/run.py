@@ -26,11 +26,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bench import corpus, growth
+from bench import corpus, e2e_cli, growth
 from bench.server import serve
 from bench.stages import ChildStopped, archive_pending, bench_config, run_child
 from claimwire import pipeline
 from claimwire.config import Config
+from claimwire.pipeline.planning import TRANSFORM_SHARD_SIZE
 from claimwire.transform.derive import runner as derive
 from claimwire.transform.extract_quality import BenchmarkPage, evaluate, ours
 from claimwire.warehouse import schema
@@ -68,7 +69,7 @@ QUICK = Sizes(91, 1, 1, 2_000, 1, 200, 5, 200, 1, 1, 500, 120)
 # The memory run is stopped past twice its target: the machine is shared.
 MEMORY_LIMIT = 3_000_000_000
 
-SECTIONS = ("e2e", "claims", "load", "poll", "workers", "memory", "quality", "growth")
+SECTIONS = ("e2e", "e2e-cli", "claims", "load", "poll", "workers", "memory", "quality", "growth")
 # Sections that need the dev pages of the extraction benchmark.
 NEEDS_DEV = frozenset(SECTIONS) - {"growth"}
 
@@ -180,6 +181,12 @@ def section_e2e(pages: list[BenchmarkPage], sizes: Sizes, dev_dir: Path) -> list
                    ">= 1.5", ratio >= 1.5)]
 
 
+def section_e2e_cli(sizes: Sizes, dev_dir: Path) -> list[Result]:
+    value, target, ok = e2e_cli.section(dev_dir, rounds=sizes.e2e_rounds)
+    return [Result("end-to-end CLI: bare loop time / `claimwire ingest` time (10 hosts)",
+                   value, target, ok)]
+
+
 # ------------------------------------------------------------ 2 and 3 share one transform
 
 
@@ -251,7 +258,7 @@ def replicate(tables: dict[str, pa.Table], rows: int) -> list[dict[str, pa.Table
     grouped like the pipeline's shards (about TRANSFORM_SHARD_SIZE articles each)."""
     per_copy = max(1, tables["articles"].num_rows)
     copies = math.ceil(rows / per_copy)
-    per_batch = max(1, pipeline.TRANSFORM_SHARD_SIZE // per_copy)
+    per_batch = max(1, TRANSFORM_SHARD_SIZE // per_copy)
     batches: list[dict[str, pa.Table]] = []
     for first in range(0, copies, per_batch):
         parts: dict[str, list[pa.Table]] = {name: [] for name in tables}
@@ -523,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     steps: dict[str, tuple[str, Callable[[], list[Result]]]] = {
         "e2e": ("1. end to end: run_ingest vs a bare loop",
                 lambda: section_e2e(pages, sizes, args.dev)),
+        "e2e-cli": ("1b. end to end as a user times it: `claimwire ingest` from ten hosts",
+                    lambda: section_e2e_cli(sizes, args.dev)),
         "claims": ("2. claim stage with / without prefilter",
                    lambda: section_claims(transformed(), sizes)),
         "load": ("3. warehouse load vs DuckDB bulk insert",

@@ -96,7 +96,7 @@ def _reading(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
-def _print_summary(summary: RunSummary) -> None:
+def _print_summary(summary: RunSummary, *, timings: bool = False) -> None:
     g = summary.get
     lines = [
         f"run {summary.run_id} completed",
@@ -125,6 +125,9 @@ def _print_summary(summary: RunSummary) -> None:
     if g("derive_failed"):
         lines.append(f"  derive failed     {g('derive_failed')} article(s), kept queued "
                      "(see `claimwire status`; `claimwire derive --retry` after a fix)")
+    lines.append(f"  time              {summary.timings.line()}")
+    if timings:
+        lines += [f"    {line}" for line in summary.timings.detail()]
     print("\n".join(lines))
 
 
@@ -156,11 +159,13 @@ def _print_failures(config: Config, summary: RunSummary) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from claimwire.pipeline import run_ingest
+    from claimwire.pipeline.timings import Timings
 
+    timings = Timings.begin()
     config = _config(args)
     with _progress(args) as say:
-        summary = run_ingest(config, feed_urls=args.feed or None, report=say)
-    _print_summary(summary)
+        summary = run_ingest(config, feed_urls=args.feed or None, report=say, timings=timings)
+    _print_summary(summary, timings=args.timings)
     _print_failures(config, summary)
     polled = summary.get("feeds_polled")
     if polled and summary.get("feeds_failed") == polled:
@@ -171,7 +176,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from claimwire.pipeline import Window, backfill_sources, feed_states, run_backfill
+    from claimwire.pipeline.timings import Timings
 
+    timings = Timings.begin()
     config = _config(args)
     try:
         window = Window.from_dates(args.date_from, args.date_to)
@@ -197,8 +204,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
             options = cc_news_options(config, args.domain or (), args.cc_base)
             sources += cc_news_sources(config, window, options, say=say)
-        summary = run_backfill(config, window, sources, report=say)
-    _print_summary(summary)
+        summary = run_backfill(config, window, sources, report=say, timings=timings)
+    _print_summary(summary, timings=args.timings)
     _print_failures(config, summary)
     return 0
 
@@ -514,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feed", action="append", metavar="URL",
                    help="poll only this feed, now (repeatable); it is not added to the feed "
                         "list (`claimwire feeds add URL` does that)")
+    p.add_argument("--timings", action="store_true", help="each stage's time on its own line")
 
     p = add("backfill", cmd_backfill,
             "load the items published in a past date range (both days inclusive)", [network])
@@ -540,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "[backfill] cc_base, https://data.commoncrawl.org/)")
     p.add_argument("--replay", action="store_true",
                    help="re-run extraction, dedup and claims over the raw archive for the range")
+    p.add_argument("--timings", action="store_true", help="each stage's time on its own line")
 
     p = add("export-warc", cmd_export_warc, "write the raw archive as a WARC.gz file")
     p.add_argument("out", metavar="OUT.warc.gz")

@@ -8,7 +8,7 @@ costs a re-fetch, never a lost document.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,11 +56,13 @@ def fetch_new_pages(
     *,
     run_id: str,
     deadline: float | None = None,
+    on_document: Callable[[DocumentRow], None] | None = None,
 ) -> FetchBatch:
     """Fetch each (feed_url, item) page once; return fetch rows and pending documents.
 
     No fetch starts after `deadline` (`time.monotonic()`); the items left stay
-    unknown, so a later run fetches them."""
+    unknown, so a later run fetches them. `on_document(row)` as soon as each
+    page is in the archive, while the others are still being fetched."""
     batch = FetchBatch()
     by_url: dict[str, tuple[str, FeedItem]] = {}
     for feed_url, item in items:
@@ -81,22 +83,23 @@ def fetch_new_pages(
             batch.failures.append((feed_url, item, result.error or f"http_status: {result.status}"))
             continue
         digest = archive.put(result.body)
-        batch.documents.append(
-            DocumentRow(
-                doc_id=url_key(canonical),
-                url=item.link or canonical,
-                canonical_url=canonical,
-                final_url=result.final_url,
-                feed_url=feed_url,
-                guid=item.guid,
-                raw_sha256=digest,
-                content_type=result.content_type,
-                charset=result.charset,
-                published_at=item.published_at,
-                item_title=item.title,
-                fetched_at=result.fetched_at,
-            )
+        document = DocumentRow(
+            doc_id=url_key(canonical),
+            url=item.link or canonical,
+            canonical_url=canonical,
+            final_url=result.final_url,
+            feed_url=feed_url,
+            guid=item.guid,
+            raw_sha256=digest,
+            content_type=result.content_type,
+            charset=result.charset,
+            published_at=item.published_at,
+            item_title=item.title,
+            fetched_at=result.fetched_at,
         )
+        batch.documents.append(document)
+        if on_document is not None:
+            on_document(document)
         record = {"url": canonical, "sha256": digest, "fetched_at": str(result.fetched_at)}
         batch.records.append((url_key(url_record_key(canonical)), record))
         batch.records.append((url_key(guid_record_key(feed_url, item.guid)), record))

@@ -215,6 +215,8 @@ class _Politeness:
         self._delay = max(0.0, delay)
         self._hosts: dict[str, _HostState] = {}
         self._lock = threading.Lock()
+        # Seconds requests slept waiting out a host's gap, summed over threads.
+        self.waited = 0.0
 
     def _state(self, host: str) -> _HostState:
         with self._lock:
@@ -243,6 +245,8 @@ class _Politeness:
                     wait_for = state.next_start - time.monotonic()
                 if wait_for > 0:
                     time.sleep(wait_for)
+                    with self._lock:
+                        self.waited += wait_for
                 self._global.acquire()
                 with state.lock:
                     now = time.monotonic()
@@ -432,6 +436,7 @@ class HttpClient:
             settings.max_connections, settings.per_host_connections, settings.per_host_delay
         )
         self._robots = RobotsCache(self._fetch_robots, settings.user_agent)
+        self._robots_seconds = 0.0
         self._closed = False
         self._failures_in_a_row: dict[str, int] = {}
         self._failures_lock = threading.Lock()
@@ -577,10 +582,18 @@ class HttpClient:
                 f"{_short(exc)}", fetched_at=datetime.now(UTC), elapsed=0.0,
             )  # fmt: skip
 
+    def waits(self) -> dict[str, float]:
+        """Seconds summed over requests: slept waiting out a host's politeness
+        delay, and spent fetching robots.txt files (waits included)."""
+        return {"politeness waits": self._polite.waited, "robots.txt": self._robots_seconds}
+
     def _fetch_robots(self, robots_url: str) -> RobotsResponse:
+        start = time.monotonic()
         result = self._get(
             robots_url, {}, "any", check_robots=False, retries=0, truncate=ROBOTS_MAX_BYTES
         )
+        with self._failures_lock:
+            self._robots_seconds += time.monotonic() - start
         if result.error and result.error.startswith("http_status"):
             return RobotsResponse(result.status, None)
         return RobotsResponse(result.status if result.ok else None, result.body)

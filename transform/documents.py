@@ -7,6 +7,7 @@ ends as `processed` (with an article candidate) or `failed` with a reason.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +46,8 @@ DOC_STATUS_SCHEMA = pa.schema(
 class TransformResult:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     counts: RunCounts = field(default_factory=RunCounts)
+    # Seconds this process spent: "extract" (pages to candidates), "claims".
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def claim_id(article_id: str, seq: int, start: int, end: int) -> str:
@@ -75,6 +78,7 @@ def transform_documents(config: Config, docs: list[PendingDocument]) -> Transfor
     now = utcnow()
     candidates: list[dict[str, Any]] = []
     statuses: list[dict[str, Any]] = []
+    started = time.perf_counter()
     for doc in docs:
         try:
             raw = archive.get(doc.raw_sha256)
@@ -92,12 +96,14 @@ def transform_documents(config: Config, docs: list[PendingDocument]) -> Transfor
         # is done, and the reason stays on it and on the article.
         statuses.append(_status(doc, "processed", f"extract: {failure}" if failure else None,
                                 now))
+    extracted_at = time.perf_counter()
     claims_rows, mention_rows, skipped = _claims(config, candidates, version)
+    seconds = {"extract": extracted_at - started, "claims": time.perf_counter() - extracted_at}
     for status in statuses:
         if status["doc_id"] in skipped and not status["error"]:
             # The article loads with its text; only its claims are missing, and why.
             status["error"] = f"claims_skipped: {skipped[status['doc_id']]}"
-    result = TransformResult()
+    result = TransformResult(seconds=seconds)
     result.tables["articles"] = rows_to_arrow(schema.articles, candidates, CANDIDATE_EXTRA)
     result.tables["claims"] = rows_to_arrow(schema.claims, claims_rows)
     result.tables["claim_mentions"] = rows_to_arrow(schema.claim_mentions, mention_rows)

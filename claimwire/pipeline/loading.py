@@ -235,6 +235,17 @@ def batch_counts(batch_dirs: Iterable[str]) -> RunCounts:
     return total
 
 
+def batch_seconds(batch_dirs: Iterable[str]) -> dict[str, float]:
+    """Seconds the shards that staged these batches spent, by stage, added up."""
+    total: dict[str, float] = {}
+    for batch in batch_dirs:
+        seconds = ((read_manifest(batch) or {}).get("info") or {}).get("seconds") or {}
+        for stage, value in seconds.items():
+            if isinstance(value, int | float):
+                total[stage] = total.get(stage, 0.0) + float(value)
+    return total
+
+
 def leftover_batches(config: Config, kind: str) -> list[str]:
     """Complete batches an interrupted run left: of the poll side, the transform
     side, or "all"."""

@@ -170,6 +170,11 @@ def plan_transform(
     return _write_plans(config, "transform", "documents", shard(rows, size))
 
 
+def pending_rows(config: Config) -> list[PendingDocument]:
+    """The documents waiting for their transform, as `plan_transform` would list them."""
+    return _stored(config, lambda con: queries.pending_documents(con, None))
+
+
 def read_transform_plan(plan_path: str) -> list[PendingDocument]:
     return [PendingDocument.from_json(row) for row in _read_plan(plan_path, "documents")]
 

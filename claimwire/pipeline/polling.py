@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from claimwire.config import Config
 from claimwire.counts import RunCounts
@@ -30,6 +31,21 @@ from claimwire.window import Window
 
 # What became of one feed: (feed URL, one-line result), for progress lines.
 FeedReport = Callable[[str, str], None]
+
+
+
+class FetchListener(Protocol):
+    """Told what a poll fetches while it fetches (`overlap.EarlyTransform`)."""
+
+    def expect(self, pages: int) -> None:
+        """Before the page fetches: how many new pages there are to fetch."""
+
+    def document(self, doc: DocumentRow) -> None:
+        """A page now in the raw archive (called while the others are fetched)."""
+
+    def fetched(self, waits: dict[str, float]) -> None:
+        """After the shard's fetches: seconds its requests waited (`HttpClient.waits`)."""
+
 
 _RESULT_COUNTS = {
     "not_modified": "feeds_not_modified", "unchanged": "feeds_unchanged", "empty": "feeds_empty",
@@ -64,16 +80,20 @@ def stage_acquired(
     acquired: Acquired,
     *,
     deadline: float | None = None,
+    listener: FetchListener | None = None,
 ) -> str:
     """Fetch the pages of the items not seen before (none started after
     `deadline`), stage everything as a poll batch, then mark the fetched items
-    known; return the batch directory."""
+    known; return the batch directory. `listener` hears of each page fetched."""
     seen_now = utcnow()
     items: list[ItemRow] = [item_row(source, item, seen_now) for source, item in acquired.items]
     new = [(source, item) for source, item in acquired.items
            if not is_known(archive, source, item)]
     new, retried, settled = retries.with_retries(archive, acquired.retries, new, seen_now)
-    fetched = fetch_new_pages(client, archive, new, run_id=acquired.run_id, deadline=deadline)
+    if listener is not None:
+        listener.expect(len(new))
+    fetched = fetch_new_pages(client, archive, new, run_id=acquired.run_id, deadline=deadline,
+                              on_document=listener.document if listener else None)
     counts = acquired.counts
     counts.pages_retried += retried
     counts.items_seen += len(acquired.items)
@@ -115,6 +135,7 @@ def poll_shard(
     window: Window | None = None,
     on_feed: FeedReport | None = None,
     deadline: float | None = None,
+    listener: FetchListener | None = None,
 ) -> str:
     """Poll the shard's feeds, fetch new items into the raw archive; return a staged batch dir.
 
@@ -125,6 +146,9 @@ def poll_shard(
     With a window (a backfill, or an Airflow run for a past interval) each
     feed's RFC 5005 archive chain is walked back into the window instead, and
     only items published in the window are acquired.
+
+    `listener` (a polling run's, not a window's) hears of the page fetches as
+    they happen, so their transform can start before the shard is staged.
     """
     feeds = read_poll_plan(plan_path)
     if window is not None:
@@ -155,7 +179,12 @@ def poll_shard(
             if on_feed:
                 on_feed(outcome.feed_url, outcome.result if not outcome.error
                         else f"{outcome.result} ({outcome.error})")
-        return stage_acquired(config, client, archive, acquired, deadline=deadline)
+        try:
+            return stage_acquired(config, client, archive, acquired, deadline=deadline,
+                                  listener=listener)
+        finally:
+            if listener is not None:
+                listener.fetched(client.waits())
 
 
 def _take(acquired: Acquired, outcome: PollOutcome) -> None:

@@ -5,7 +5,12 @@
         -> plan_transform -> transform_shard* (worker processes) -> load each
            finished shard while the others run -> derive -> record the run
 
-Both end in the same tail (`_transform_load_derive`). The Airflow DAGs call
+A polling run with enough new pages transforms them while it still fetches
+(`overlap.EarlyTransform`: worker processes started when the poll knows how
+many pages it will fetch); their results are staged once the poll is loaded,
+and the plan then holds only what is still pending. Both end in the same
+tail (`_transform_load_derive`). Each stage's wall time goes to the run's
+`Timings` (printed after the summary). The Airflow DAGs call
 the same stage functions as tasks instead. Before anything else a run clears
 what killed runs left (stale plans, dead writers' temporary batches) and
 quarantines staged batches an OS crash damaged, so their items are fetched
@@ -28,14 +33,17 @@ from claimwire.errors import NoFeedsError
 from claimwire.failpoints import failpoint
 from claimwire.pipeline.loading import (
     batch_counts,
+    batch_seconds,
     check_staged,
     derive_reporting,
     leftover_batches,
     load_staged,
     record_run,
 )
+from claimwire.pipeline.overlap import EarlyTransform
 from claimwire.pipeline.planning import (
     feed_states,
+    pending_rows,
     plan_poll,
     plan_rows,
     plan_transform,
@@ -43,6 +51,7 @@ from claimwire.pipeline.planning import (
 )
 from claimwire.pipeline.polling import poll_shard
 from claimwire.pipeline.sources import BackfillSource, acquire
+from claimwire.pipeline.timings import Timings
 from claimwire.pipeline.workers import transform_batches, transform_pool
 from claimwire.processes import stop_pool
 from claimwire.warehouse.db import open_warehouse
@@ -69,6 +78,7 @@ class RunSummary:
     counts: RunCounts = field(default_factory=RunCounts)
     window: Window | None = None
     status: str = "running"
+    timings: Timings = field(default_factory=Timings)
 
     def get(self, key: str) -> int:
         return self.counts.get(key)
@@ -110,13 +120,18 @@ def run_ingest(
     feed_urls: list[str] | None = None,
     report: Say | None = None,
     kind: str = "ingest",
+    timings: Timings | None = None,
 ) -> RunSummary:
-    """Poll, fetch, extract, dedup, find claims and load: the whole run in this process."""
+    """Poll, fetch, extract, dedup, find claims and load: the whole run in this
+    process. `timings` (a command's, with its start-up) records where the time went."""
     say = report or _quiet
-    summary = RunSummary(run_id=new_run_id(kind), kind=kind, started_at=utcnow())
+    summary = RunSummary(run_id=new_run_id(kind), kind=kind, started_at=utcnow(),
+                         timings=timings or Timings())
+    timings = summary.timings
     deadline = time.monotonic() + config.polling.fetch_budget
-    summary.counts.batches_quarantined += _prepare(config, say)
-    states = feed_states(config, feed_urls)
+    with timings.stage("prepare"):
+        summary.counts.batches_quarantined += _prepare(config, say)
+        states = feed_states(config, feed_urls)
     if not states:
         raise NoFeedsError(
             "no feeds to poll: add [[feeds]] to claimwire.toml, import an OPML file with "
@@ -128,11 +143,12 @@ def run_ingest(
     if leftover_batches(config, "poll"):
         # Before polling: a left-over batch that cannot be loaded is quarantined
         # now, and this very poll fetches its items again.
-        summary.counts.add(load_staged(config, [], run_id=summary.run_id, leftovers="poll",
-                                       derive_after=False))
+        with timings.stage("load"):
+            summary.counts.add(load_staged(config, [], run_id=summary.run_id, leftovers="poll",
+                                           derive_after=False))
     plans = plan_poll(config, states=states)
-    pool = transform_pool(config) if (
-        config.worker_count > 1 and len(states) >= WARM_POOL_MIN_FEEDS) else None
+    early = EarlyTransform(config, timings, pool=transform_pool(config) if (
+        config.worker_count > 1 and len(states) >= WARM_POOL_MIN_FEEDS) else None)
     try:
         done = 0
 
@@ -141,25 +157,40 @@ def run_ingest(
             done += 1
             say(f"[poll {done}/{len(states)}] {url}: {result}")
 
-        batches = [poll_shard(config, plan, run_id=summary.run_id, on_feed=on_feed,
-                              deadline=deadline)
-                   for plan in plans]
+        with timings.stage("fetch"):
+            batches = [poll_shard(config, plan, run_id=summary.run_id, on_feed=on_feed,
+                                  deadline=deadline, listener=early)
+                       for plan in plans]
         summary.counts.add(batch_counts(batches))
-        summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="poll"))
+        with timings.stage("load"):
+            summary.counts.add(load_staged(config, batches, run_id=summary.run_id,
+                                           leftovers="poll"))
         if summary.get("feeds_deferred") or summary.get("pages_deferred"):
             say(f"fetch budget of {config.polling.fetch_budget:g} s spent: "
                 f"{summary.get('feeds_deferred')} feed(s) and {summary.get('pages_deferred')} "
                 "page(s) left for the next run")
-        return _transform_load_derive(config, summary, say, pool=pool, leftovers="transform")
+        with timings.stage("transform"):
+            ready = early.stage(pending_rows(config), run_id=summary.run_id)
+        if ready:
+            counts = batch_counts(ready)
+            summary.counts.add(counts)
+            say(f"[transform] {counts.documents_transformed} document(s) transformed while "
+                "fetching")
+            with timings.stage("load"):
+                summary.counts.add(load_staged(config, ready, run_id=summary.run_id,
+                                               derive_after=False))
+        _transform_load_derive(config, summary, say, pool=early.pool, leftovers="transform")
     except BaseException:
-        if pool is not None:
-            stop_pool(pool)  # a stopped run does not wait for its workers
-            pool = None
+        if early.pool is not None:
+            stop_pool(early.pool)  # a stopped run does not wait for its workers
+            early.pool = None
         raise
     finally:
         remove_plans(plans)
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if early.pool is not None:
+            early.pool.shutdown(cancel_futures=True)
+    timings.close()  # the workers' exit too
+    return summary
 
 
 def run_backfill(
@@ -168,6 +199,7 @@ def run_backfill(
     sources: list[BackfillSource],
     *,
     report: Say | None = None,
+    timings: Timings | None = None,
 ) -> RunSummary:
     """Acquire what each source holds for the window, then (re)process exactly that window.
 
@@ -181,8 +213,10 @@ def run_backfill(
 
     say = report or _quiet
     summary = RunSummary(run_id=new_run_id("backfill"), kind="backfill", started_at=utcnow(),
-                         window=window)
-    summary.counts.batches_quarantined += _prepare(config, say)
+                         window=window, timings=timings or Timings())
+    timings = summary.timings
+    with timings.stage("prepare"):
+        summary.counts.batches_quarantined += _prepare(config, say)
     units = [source.unit for source in sources]
     checkpoint = BackfillCheckpoint.load(config.staging_path / "checkpoints",
                                          checkpoint_key(window, units))
@@ -191,13 +225,15 @@ def run_backfill(
         if checkpoint.done(source.unit):
             say(f"[{index}/{len(sources)}] {source.unit}: done in an earlier, interrupted run")
             continue
-        batches.append(acquire(config, [source], window, run_id=summary.run_id,
-                               report=lambda unit, line: say(f"[{unit}] {line}")))
+        with timings.stage("fetch"):
+            batches.append(acquire(config, [source], window, run_id=summary.run_id,
+                                   report=lambda unit, line: say(f"[{unit}] {line}")))
         checkpoint.mark(source.unit)
         failpoint("backfill_unit_done")
         say(f"[{index}/{len(sources)}] {source.unit}: staged")
     summary.counts.add(batch_counts(batches))
-    summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="all"))
+    with timings.stage("load"):
+        summary.counts.add(load_staged(config, batches, run_id=summary.run_id, leftovers="all"))
     finished = _transform_load_derive(config, summary, say)
     checkpoint.clear()
     return finished
@@ -214,10 +250,14 @@ def _transform_load_derive(
     """The tail every run shares: transform what is pending (or, for a window,
     everything published in it), load each shard as it finishes, derive,
     record the run."""
+    timings = summary.timings
     if leftovers and leftover_batches(config, leftovers):
         # Loaded first, so their documents are no longer pending and are not redone.
-        summary.counts.add(load_staged(config, [], run_id=summary.run_id, leftovers=leftovers,
-                                       derive_after=False))
+        with timings.stage("load"):
+            summary.counts.add(load_staged(config, [], run_id=summary.run_id,
+                                           leftovers=leftovers, derive_after=False))
+    transform_started = time.perf_counter()
+    loading = 0.0
     plans = plan_transform(config, window=summary.window)
     try:
         documents = plan_rows(plans)
@@ -234,18 +274,28 @@ def _transform_load_derive(
             finished += n
             say(f"[transform {finished}/{len(plans)} shards]")
 
+        if plans and config.worker_count > 1:
+            timings.workers = max(timings.workers, min(config.worker_count, len(plans)))
         for ready in transform_batches(config, plans, summary.run_id, on_shard, pool):
             counts = batch_counts(ready)
             summary.counts.add(counts)
+            for batch in ready:  # one by one: a worker's CPU is reported as a running total
+                timings.add_all(batch_seconds([batch]))
+            load_started = time.perf_counter()
             summary.counts.add(load_staged(config, ready, run_id=summary.run_id,
                                            derive_after=False))
+            loading += time.perf_counter() - load_started
             if len(plans) > 1:
                 say(f"[load] {counts.articles_extracted} article(s) of {len(ready)} finished "
                     "shard(s) loaded")
-        summary.counts.add(derive_reporting(config, say))
+        timings.add("load", loading)
+        timings.add("transform", time.perf_counter() - transform_started - loading)
+        with timings.stage("derive"):
+            summary.counts.add(derive_reporting(config, say))
     finally:
         remove_plans(plans)
     summary.ended_at = utcnow()
     summary.status = "completed"
     record_run(config, summary.row())
+    timings.close()
     return summary

@@ -4,15 +4,20 @@ claim and status tables, in worker processes that keep the spaCy model warm."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import get_context
+from multiprocessing import get_context, parent_process
+from typing import TYPE_CHECKING
 
 from claimwire.config import Config
 from claimwire.failpoints import failpoint
-from claimwire.pipeline.planning import read_transform_plan
 from claimwire.processes import die_with, ignore_interrupts, stop_pool
 from claimwire.warehouse.staging import BatchWriter
+
+if TYPE_CHECKING:
+    from claimwire.records import PendingDocument
+    from claimwire.transform.documents import TransformResult
 
 # spaCy's string store only grows: a worker is replaced after this many shards.
 SHARDS_PER_WORKER_LIFE = 6
@@ -20,13 +25,32 @@ SHARDS_PER_WORKER_LIFE = 6
 
 def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
     """Extract, sign, hash and find claims for a shard's documents; return a staged batch dir."""
+    from claimwire.pipeline.planning import read_transform_plan
+
+    return stage_transform(config, transform_rows(config, read_transform_plan(plan_path)),
+                           run_id=run_id)
+
+
+def transform_rows(config: Config, docs: list[PendingDocument]) -> TransformResult:
+    """Extract, sign, hash and find claims for these documents; the tables, unstaged.
+
+    In a worker process its CPU seconds so far (start-up included) go to
+    `seconds` as "cpu:<pid>", for the run's timings."""
     from claimwire.transform.documents import transform_documents
 
-    result = transform_documents(config, read_transform_plan(plan_path))
+    result = transform_documents(config, docs)
+    if parent_process() is not None:
+        result.seconds[f"cpu:{os.getpid()}"] = time.process_time()
+    return result
+
+
+def stage_transform(config: Config, result: TransformResult, *, run_id: str) -> str:
+    """A transform's tables as a staged batch (its counts and seconds in the
+    manifest's info); the batch dir."""
     writer = BatchWriter(config.staging_path, "transform", run_id)
     for name, data in result.tables.items():
         writer.add(name, data)
-    writer.info = result.counts.to_dict()
+    writer.info = {**result.counts.to_dict(), "seconds": result.seconds}
     batch = writer.write()
     failpoint("transform_staged")
     return batch
@@ -45,7 +69,9 @@ def warm_worker(model: str, run_pid: int | None = None) -> None:
     load_nlp(model)
 
 
-def transform_pool(config: Config) -> ProcessPoolExecutor:
+def transform_pool(
+    config: Config, on_warm: Callable[[float], None] | None = None
+) -> ProcessPoolExecutor:
     """Worker processes for the transform stage, already holding the spaCy model.
 
     Started before polling, their start-up (about a second each: a fresh
@@ -59,9 +85,17 @@ def transform_pool(config: Config) -> ProcessPoolExecutor:
         initializer=warm_worker,
         initargs=(config.claims.model, os.getpid()),
     )
-    # Submitting no-ops makes the executor start every worker now.
-    for _ in range(config.worker_count):
-        pool.submit(int)
+    # Submitting no-ops makes the executor start every worker now; each
+    # completes once a worker is warm. `on_warm(seconds)` after the last.
+    started = time.perf_counter()
+    warmups = [pool.submit(int) for _ in range(config.worker_count)]
+    if on_warm is not None:
+        def warmed(_: Future[int]) -> None:
+            if all(f.done() for f in warmups):
+                on_warm(time.perf_counter() - started)
+
+        for future in warmups:
+            future.add_done_callback(warmed)
     return pool
 
 
