@@ -171,7 +171,7 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
         raise UsageError(f"{out} is a directory; give a file name, e.g. {out / 'raw.warc.gz'}")
     with _reading(config) as con:
         documents = archived_documents(con, args.date_from, args.date_to)
-    written = export_warc(RawArchive(config.raw_archive_dir), documents, out)
+    written = export_warc(RawArchive(config.raw_archive_location), documents, out)
     print(f"wrote {written} response record(s) to {args.out}")
     return 0
 
@@ -219,10 +219,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     if failures[1]:
         print("\narticles whose derive failed (`claimwire derive --retry` retries those set aside)")
         print(format_rows(*failures, max_width=60))
-    quarantined = quarantined_batches(config.staging_path)
+    quarantined = quarantined_batches(config.staging_location)
     if quarantined:
-        print(f"\nquarantined staged batches ({quarantined[0][0].parent})")
-        print(format_rows(["batch", "reason"], [(p.name, r) for p, r in quarantined],
+        from claimwire import storage
+
+        print(f"\nquarantined staged batches ({storage.parent(quarantined[0][0])})")
+        print(format_rows(["batch", "reason"],
+                          [(storage.name(p), r) for p, r in quarantined],
                           max_width=80))
     return 0
 

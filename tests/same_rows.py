@@ -38,7 +38,7 @@ DAY0 = datetime(2024, 9, 1, 12, 0, tzinfo=UTC)
 VOLATILE = {
     "fetched_at", "first_seen_at", "processed_at", "detected_at", "added_at",
     "last_polled_at", "queued_at", "started_at", "ended_at", "applied_at", "elapsed_s",
-    "fetch_id", "run_id", "written_at",
+    "fetch_id", "run_id", "written_at", "updated_at",
 }
 SKIPPED_TABLES = {"runs", "schema_migrations"}
 

@@ -23,9 +23,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from claimwire import storage
 from claimwire.config import Config
 from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
+from claimwire.storage.batches import staged_batches
 from claimwire.warehouse import schema
 from claimwire.warehouse.db import open_warehouse
 from claimwire.warehouse.idsets import registered
@@ -149,15 +151,16 @@ def quarantine(
     validators of their feeds (so the next poll reads them in full)."""
     from claimwire.ingest.archive import RawArchive
 
-    archive = RawArchive(config.raw_archive_dir)
+    archive = RawArchive(config.raw_archive_location)
     feeds: set[str] = set()
     for batch, reason in failed:
         manifest = read_manifest(batch) or {}
         for key in manifest.get("records") or []:
             archive.forget_url(str(key))
         feeds.update(str(url) for url in manifest.get("feed_urls") or [])
-        where = quarantine_batch(config.staging_path, batch, reason)
-        message = f"quarantined staged batch {where.name} ({reason}); moved to {where.parent}"
+        where = quarantine_batch(config.staging_location, batch, reason)
+        message = (f"quarantined staged batch {storage.name(where)} ({reason}); "
+                   f"moved to {storage.parent(where)}")
         # A warning, not progress: shown even by a quiet run, and in Airflow's task log.
         log.warning(message)
     if feeds:
@@ -179,6 +182,8 @@ def check_staged(config: Config) -> int:
 
 def _staged_dirs(config: Config) -> list[str]:
     """Batch directories with a manifest file, readable or not."""
+    if storage.is_url(config.staging_location):
+        return staged_batches(str(config.staging_location))
     root = config.staging_path
     if not root.is_dir():
         return []
@@ -238,7 +243,7 @@ def batch_counts(batch_dirs: Iterable[str]) -> RunCounts:
 def leftover_batches(config: Config, kind: str) -> list[str]:
     """Complete batches an interrupted run left: of the poll side, the transform
     side, or "all"."""
-    found = complete_batches(config.staging_path)
+    found = complete_batches(config.staging_location)
     if kind == "all":
         return found
     # Run records and imported feeds travel with the poll side.
@@ -268,7 +273,7 @@ def _load_groups(batch_dirs: list[str]) -> list[list[str]]:
 
 def record_run(config: Config, run: dict[str, Any]) -> None:
     """Write a run's row to the `runs` table (through the loader, as every write)."""
-    writer = BatchWriter(config.staging_path, "run", run["run_id"])
+    writer = BatchWriter(config.staging_location, "run", run["run_id"])
     writer.add("runs", rows_to_arrow(schema.runs, [run]))
     load_staged(config, [writer.write()], run_id=run["run_id"], derive_after=False)
 
@@ -276,6 +281,6 @@ def record_run(config: Config, run: dict[str, Any]) -> None:
 def import_feeds(config: Config, feeds: list[dict[str, Any]], *, run_id: str) -> int:
     """Add feeds (rows of the `feeds` table) to the warehouse's feed list; feeds
     already listed keep their state. Returns how many were new."""
-    writer = BatchWriter(config.staging_path, "feeds", run_id)
+    writer = BatchWriter(config.staging_location, "feeds", run_id)
     writer.add("feeds", rows_to_arrow(schema.feeds, feeds))
     return load_staged(config, [writer.write()], run_id=run_id).feeds_added

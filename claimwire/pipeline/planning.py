@@ -1,7 +1,8 @@
 """Planning: a run's work cut into shards, each written to a plan file.
 
 A plan file holds one shard's rows (feed states to poll, documents to
-transform) as JSON, so an Airflow task anywhere can pick it up by path.
+transform) as JSON, so an Airflow task anywhere can pick it up by path, or
+by URL when the staging area is on an object store (`[storage] url`).
 Planners only read the warehouse.
 """
 
@@ -11,11 +12,11 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 
+from claimwire import storage
 from claimwire.config import Config
 from claimwire.records import FeedState, PendingDocument
 from claimwire.warehouse import queries
@@ -44,19 +45,19 @@ def _write_plans(config: Config, kind: str, key: str, shards: list[list[Any]]) -
     tag = uuid.uuid4().hex[:10]
     paths = []
     for index, rows in enumerate(shards):
-        path = config.staging_path / "plans" / f"{kind}-{tag}-{index:04d}.json"
+        path = storage.join(config.staging_location, "plans", f"{kind}-{tag}-{index:04d}.json")
         write_json_atomic(path, {key: [row.to_json() for row in rows]})
         paths.append(str(path))
     return paths
 
 
 def _read_plan(plan_path: str, key: str) -> list[dict[str, Any]]:
-    return json.loads(Path(plan_path).read_text())[key]
+    return json.loads(storage.read_bytes(plan_path))[key]
 
 
 def remove_plans(plan_paths: Iterable[str]) -> None:
     for path in plan_paths:
-        Path(path).unlink(missing_ok=True)
+        storage.delete(path)
 
 
 def _stored(config: Config, query: Callable[[duckdb.DuckDBPyConnection], list[T]]) -> list[T]:
@@ -144,4 +145,4 @@ def read_transform_plan(plan_path: str) -> list[PendingDocument]:
 
 def plan_rows(plan_paths: Iterable[str]) -> int:
     """How many rows (feeds or documents) the plans hold together."""
-    return sum(len(next(iter(json.loads(Path(p).read_text()).values()))) for p in plan_paths)
+    return sum(len(next(iter(json.loads(storage.read_bytes(p)).values()))) for p in plan_paths)

@@ -23,7 +23,7 @@ def transform_shard(config: Config, plan_path: str, *, run_id: str) -> str:
     from claimwire.transform.documents import transform_documents
 
     result = transform_documents(config, read_transform_plan(plan_path))
-    writer = BatchWriter(config.staging_path, "transform", run_id)
+    writer = BatchWriter(config.staging_location, "transform", run_id)
     for name, data in result.tables.items():
         writer.add(name, data)
     writer.info = result.counts.to_dict()
