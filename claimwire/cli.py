@@ -85,7 +85,7 @@ def _reading(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse, read-only; waits (saying so) while a load holds the lock."""
     from claimwire.warehouse.db import reading
 
-    with reading(config.warehouse_path, on_wait=_say) as con:
+    with reading(config.warehouse, on_wait=_say) as con:
         yield con
 
 
@@ -210,7 +210,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         feeds = feed_status(con)
         runs = last_runs(con)
         failures = derive_failures(con)
-    print(f"warehouse {config.warehouse_path}")
+    print(f"warehouse {config.warehouse}")
     print("  " + ", ".join(f"{name} {n}" for name, n in counts.items()))
     print("\nfeeds")
     print(format_rows(*feeds, max_width=50))

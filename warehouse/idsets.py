@@ -47,10 +47,21 @@ def insert_arrow(
     when `mode` is None); return the rows written (with IGNORE: the new ones)."""
     if data is None or data.num_rows == 0:
         return 0
+    from claimwire.warehouse import backends
+
     verb = f"INSERT OR {mode}" if mode else "INSERT"
     with registered(con, "staged_rows", data):
+        if backends.on_lake(con):
+            return backends.insert_rows(con, table, "staged_rows", primary_key(table), mode)
         return con.execute(
             f"{verb} INTO {table} BY NAME SELECT * FROM staged_rows").fetchone()[0]
+
+
+def primary_key(table: str) -> list[str]:
+    """The natural key of a warehouse table (its primary key in `warehouse.schema`)."""
+    from claimwire.warehouse import schema
+
+    return [c.name for c in schema.metadata.tables[table].primary_key.columns]
 
 
 def update_column(

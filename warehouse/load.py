@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
 from claimwire.warehouse import schema
+from claimwire.warehouse.backends import upsert
 from claimwire.warehouse.db import rollback
 from claimwire.warehouse.idsets import id_table, insert_arrow, registered
 from claimwire.warehouse.staging import arrow_schema, read_manifest, read_table, utcnow
@@ -35,12 +36,9 @@ FEED_STATE = tuple(c.name for c in schema.feeds.columns if c.name not in ("feed_
 def _upsert_feeds(con: duckdb.DuckDBPyConnection, data: pa.Table) -> None:
     if data is None or data.num_rows == 0:
         return
-    sets = ", ".join(f"{c} = excluded.{c}" for c in FEED_STATE)
     with registered(con, "staged_feeds", data):
-        con.execute(
-            "INSERT INTO feeds BY NAME SELECT * FROM staged_feeds "
-            f"ON CONFLICT (feed_url) DO UPDATE SET {sets}"
-        )
+        upsert(con, "feeds", "staged_feeds", ["feed_url"],
+               {c: f"excluded.{c}" for c in FEED_STATE})
 
 
 def load_poll_batch(con: duckdb.DuckDBPyConnection, batch_dir: str, counts: RunCounts) -> None:
@@ -282,11 +280,8 @@ def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: 
             # A plain insert: the common case, and much cheaper than an upsert.
             con.execute("INSERT INTO articles BY NAME SELECT * FROM staged_articles")
         else:
-            sets = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_DERIVED)
-            con.execute(
-                "INSERT INTO articles BY NAME SELECT * FROM staged_articles "
-                f"ON CONFLICT (article_id) DO UPDATE SET {sets}"
-            )
+            upsert(con, "articles", "staged_articles", ["article_id"],
+                   {c: f"excluded.{c}" for c in ARTICLE_DERIVED})
             of_stored = "SELECT article_id FROM staged_articles"
             con.execute(
                 "DELETE FROM claim_mentions WHERE claim_id IN (SELECT claim_id FROM claims "

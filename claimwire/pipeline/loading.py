@@ -89,7 +89,7 @@ def load_staged(
 
     batch_dirs = [b for b in batch_dirs if b]
     counts = RunCounts()
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout) as con:
         # Chosen and checked while holding the write lock: no other loader is
         # loading (and removing) them meanwhile.
         if leftovers:
@@ -175,7 +175,7 @@ def check_staged(config: Config) -> int:
     so this run already fetches their items again; returns how many."""
     if not _staged_dirs(config):
         return 0
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout) as con:
         failed = [(b, reason) for b in _staged_dirs(config) if (reason := verify_batch(b))]
         return quarantine(config, con, failed) if failed else 0
 
@@ -199,7 +199,7 @@ def derive_staged(
     `retry`, those set aside after failing too often as well."""
     from claimwire.transform.derive.runner import derive_pending
 
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout) as con:
         return derive_pending(con, config.dedup, on_chunk=on_chunk, retry=retry)
 
 
@@ -220,7 +220,7 @@ def rebuild_search_index(config: Config, say: Callable[[str], None]) -> int:
     from claimwire.errors import UsageError
     from claimwire.transform.derive import search
 
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             indexed = search.rebuild_index(

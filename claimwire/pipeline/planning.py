@@ -62,10 +62,10 @@ def remove_plans(plan_paths: Iterable[str]) -> None:
 
 def _stored(config: Config, query: Callable[[duckdb.DuckDBPyConnection], list[T]]) -> list[T]:
     """`query` on the warehouse, or nothing when there is no warehouse (or table) yet."""
-    if not config.warehouse_path.exists():
+    if config.backend == "duckdb" and not config.warehouse_path.exists():
         return []
     # A planner is part of a run, which waits as long as a run's writes do.
-    with reading(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with reading(config.warehouse, wait_seconds=config.lock_timeout) as con:
         try:
             return query(con)
         except duckdb.CatalogException:  # a warehouse created but not yet migrated

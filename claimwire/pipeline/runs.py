@@ -96,7 +96,7 @@ def _quiet(message: str) -> None:
 def _prepare(config: Config, say: Say) -> int:
     """Create or migrate the warehouse, clear what killed runs left behind, and
     quarantine staged batches that cannot be trusted (returns how many)."""
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout):
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout):
         pass  # creates or migrates the schema before any planning reads it
     removed = remove_stale(config.staging_location)
     if removed:

@@ -80,6 +80,10 @@ def register_endpoint(url: str, endpoint: str | None) -> None:
             _endpoints[bucket_of(url)] = endpoint.rstrip("/")
 
 
+def registered_endpoint(url: str) -> str | None:
+    return _endpoints.get(bucket_of(url))
+
+
 def _store(url: str) -> tuple[Any, str]:
     """(obstore store of the URL's bucket, key inside it)."""
     parts = urlsplit(url)
