@@ -4,6 +4,7 @@ process, on a free port, with a fresh bucket. No client is mocked: obstore
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ class S3Server:
 @contextmanager
 def running_s3() -> Iterator[S3Server]:
     server_mod = pytest.importorskip("moto.server", reason="moto[server] is not installed")
+    # One log line per request otherwise.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

@@ -124,26 +124,32 @@ def _value(value: object) -> object:
 def dump_warehouse(path: Path) -> dict[str, dict]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
-            "AND NOT temporary ORDER BY 1").fetchall()]
-        out = {}
-        for table in tables:
-            if table in SKIPPED_TABLES:
-                continue
-            columns = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
-                "AND schema_name = 'main' ORDER BY column_index", [table]).fetchall()]
-            kept = [c for c in columns if c not in VOLATILE]
-            rows = con.execute(f"SELECT {', '.join(kept)} FROM {table}").fetchall()
-            out[table] = {
-                "columns": kept,
-                "rows": sorted(json.dumps([_value(v) for v in row], sort_keys=True)
-                               for row in rows),
-            }
-        return out
+        return dump_connection(con)
     finally:
         con.close()
+
+
+def dump_connection(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Every table's rows on an open warehouse (a DuckDB file or a DuckLake)."""
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+        "AND database_name = current_database() AND NOT temporary ORDER BY 1").fetchall()]
+    out = {}
+    for table in tables:
+        if table in SKIPPED_TABLES:
+            continue
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+            "AND schema_name = 'main' AND database_name = current_database() "
+            "ORDER BY column_index", [table]).fetchall()]
+        kept = [c for c in columns if c not in VOLATILE]
+        rows = con.execute(f"SELECT {', '.join(kept)} FROM {table}").fetchall()
+        out[table] = {
+            "columns": kept,
+            "rows": sorted(json.dumps([_value(v) for v in row], sort_keys=True)
+                           for row in rows),
+        }
+    return out
 
 
 def compare(before: dict, after: dict, ignored: frozenset[str] = frozenset()) -> list[str]:

@@ -29,6 +29,7 @@ from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
 from claimwire.storage.batches import staged_batches
 from claimwire.warehouse import schema
+from claimwire.warehouse.backends import retry_conflicts
 from claimwire.warehouse.db import open_warehouse
 from claimwire.warehouse.idsets import registered
 from claimwire.warehouse.staging import (
@@ -122,7 +123,9 @@ def _load_group(
     from claimwire.warehouse.load import load_batches
 
     try:
-        counts.add(load_batches(con, group))
+        # On a DuckLake a commit can lose a conflict to another client: the
+        # load is idempotent, so it is simply done again.
+        counts.add(retry_conflicts(lambda: load_batches(con, group)))
         return []
     except BATCH_FAULTS as exc:
         if len(group) == 1:
