@@ -337,7 +337,8 @@ def test_poll_dag_wiring(described: dict) -> None:
     assert dag["max_active_runs"] == 1
     tasks = dag["tasks"]
     assert set(tasks) == {"choose_window", "plan", "poll_shard", "plan_cc_news",
-                          "cc_news_shard", "load", "publish"}
+                          "cc_news_shard", "load", "publish", "record_run"}
+    assert tasks["record_run"]["upstream"] == ["load"]
     assert tasks["poll_shard"]["mapped"]
     assert tasks["poll_shard"]["upstream"] == ["choose_window", "plan"]
     assert tasks["cc_news_shard"]["mapped"]
@@ -352,7 +353,8 @@ def test_transform_dag_wiring(described: dict) -> None:
     assert dag["timetable"] == "AssetTriggeredTimetable"
     assert dag["schedule_assets"] == [_normalised_uri(RAW_DOCUMENTS_ASSET["uri"])]
     tasks = dag["tasks"]
-    assert set(tasks) == {"plan", "transform_shard", "load", "derive"}
+    assert set(tasks) == {"plan", "transform_shard", "load", "derive", "record_run"}
+    assert tasks["record_run"]["upstream"] == ["derive"]
     assert tasks["transform_shard"]["mapped"]
     assert tasks["load"]["upstream"] == ["plan", "transform_shard"]
     assert tasks["derive"]["upstream"] == ["load"]
@@ -365,7 +367,7 @@ def test_only_the_loaders_write_and_they_share_one_slot(
 ) -> None:
     for dag in described["dags"].values():
         for task_id, task in dag["tasks"].items():
-            if task_id in ("load", "derive"):
+            if task_id in ("load", "derive", "record_run"):
                 assert (task["pool"], task["pool_slots"]) == (WAREHOUSE_POOL, 1)
             else:
                 assert task["pool"] == "default_pool", task_id
@@ -439,6 +441,17 @@ def test_poll_then_transform(airflow_home: AirflowHome, sample_site: Any, tmp_pa
     assert states["load"] == {"skipped"}
     assert states["derive"] == {"skipped"}
     assert airflow_home.asset_events(WAREHOUSE_ASSET["uri"], idle_run) == []
+
+    # Each DAG run has its row in `runs`, as a CLI run does (`claimwire status`).
+    recorded = _warehouse_rows(config, "SELECT run_id, kind, status FROM runs ORDER BY run_id")
+    assert (f"claimwire_poll/{poll_run}", "airflow:claimwire_poll", "completed") in recorded
+    assert (f"claimwire_transform/{transform_run}", "airflow:claimwire_transform",
+            "completed") in recorded
+    assert (f"claimwire_transform/{idle_run}", "airflow:claimwire_transform",
+            "completed") in recorded
+    (loaded,) = _warehouse_rows(config, "SELECT articles_loaded FROM runs WHERE run_id = "
+                                f"'claimwire_transform/{transform_run}'")[0]
+    assert loaded == articles
 
     # Loaded batches and used plans do not pile up in the staging area.
     staging = config.parent / "claimwire-staging"
