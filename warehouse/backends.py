@@ -56,6 +56,10 @@ CONFLICT_RETRIES = 20
 T = TypeVar("T")
 
 
+class NoLakeYet(WarehouseError):
+    """Reading a DuckLake whose catalog nobody has created yet."""
+
+
 @dataclass(frozen=True)
 class DuckLake:
     """Where a DuckLake warehouse is: its catalog and its data path."""
@@ -126,6 +130,9 @@ def _attach(lake: DuckLake, read_only: bool) -> duckdb.DuckDBPyConnection:
         con.execute(f"USE {ALIAS}")
     except duckdb.Error as exc:
         con.close()
+        if read_only and "does not exist" in str(exc):
+            raise NoLakeYet(f"no warehouse at {lake} yet: run `claimwire ingest` or `demo` "
+                            "first") from exc
         raise WarehouseError(f"cannot open DuckLake warehouse {lake}: "
                              f"{str(exc).splitlines()[0]}") from exc
     except BaseException:

@@ -20,6 +20,7 @@ from claimwire import storage
 from claimwire.config import Config
 from claimwire.records import FeedState, PendingDocument
 from claimwire.warehouse import queries
+from claimwire.warehouse.backends import NoLakeYet
 from claimwire.warehouse.db import reading
 from claimwire.warehouse.staging import utcnow, write_json_atomic
 from claimwire.window import Window
@@ -65,11 +66,14 @@ def _stored(config: Config, query: Callable[[duckdb.DuckDBPyConnection], list[T]
     if config.backend == "duckdb" and not config.warehouse_path.exists():
         return []
     # A planner is part of a run, which waits as long as a run's writes do.
-    with reading(config.warehouse, wait_seconds=config.lock_timeout) as con:
-        try:
-            return query(con)
-        except duckdb.CatalogException:  # a warehouse created but not yet migrated
-            return []
+    try:
+        with reading(config.warehouse, wait_seconds=config.lock_timeout) as con:
+            try:
+                return query(con)
+            except duckdb.CatalogException:  # a warehouse created but not yet migrated
+                return []
+    except NoLakeYet:  # a DuckLake no loader has created yet
+        return []
 
 
 # ---------------------------------------------------------------- polling
