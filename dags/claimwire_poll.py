@@ -34,6 +34,7 @@ from claimwire.airflow_support import (
     POLL_SHARD_ARGS,
     RAW_DOCUMENTS_ASSET,
     WINDOW_EXTRA_KEY,
+    parse_time_settings,
     poll_window_bounds,
 )
 from claimwire.config import load_config
@@ -43,7 +44,7 @@ RAW_DOCUMENTS = Asset(**RAW_DOCUMENTS_ASSET)
 log = logging.getLogger("claimwire.dags.poll")
 
 # Read at parse time for the schedule only; tasks re-read the config when they run.
-_SETTINGS = load_config().airflow
+_SETTINGS = parse_time_settings()
 
 
 @dag(

@@ -122,12 +122,14 @@ class Cluster:
         proc.wait(timeout=30)
 
     def worker_of(self, pid: int) -> str | None:
-        """The worker whose process group holds process `pid`."""
+        """The worker that process `pid` descends from (its task process)."""
+        import psutil
+
         try:
-            group = os.getpgid(pid)
-        except ProcessLookupError:
+            lineage = {pid, *(p.pid for p in psutil.Process(pid).parents())}
+        except psutil.NoSuchProcess:
             return None
-        return next((n for n, p in self.workers.items() if p.pid == group), None)
+        return next((n for n, p in self.workers.items() if p.pid in lineage), None)
 
 
 def _start(

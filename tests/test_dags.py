@@ -395,6 +395,29 @@ def test_shard_tasks_retry_with_backoff_and_time_out(described: dict) -> None:
 
 
 @needs_airflow
+def test_a_bad_config_fails_the_tasks_with_the_cause_in_their_own_log(
+    airflow_home: AirflowHome, tmp_path: Path
+) -> None:
+    bad = tmp_path / "claimwire.toml"
+    bad.write_text("[warehouse\npath = 1\n")
+    # The DAG files still import: a worker can start the task, which fails itself.
+    out = airflow_home.run(sys.executable, "-c", _DESCRIBE_DAGS, str(DAGS_FOLDER), config=bad)
+    assert json.loads(out.strip().splitlines()[-1])["import_errors"] == {}
+    env = {**airflow_home.env, "CLAIMWIRE_CONFIG": str(bad), "CLAIMWIRE_TEST_FAIL_FAST": "1"}
+    proc = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "claimwire_poll"],
+                          env=env, cwd=airflow_home.root, capture_output=True, text=True,
+                          timeout=300)
+    run_id, state = airflow_home.query(
+        "SELECT run_id, state FROM dag_run WHERE dag_id = 'claimwire_poll' "
+        "ORDER BY id DESC LIMIT 1")[0]
+    assert state == "failed", proc.stdout[-3000:]
+    logs = list((airflow_home.root / "logs" / "dag_id=claimwire_poll" / f"run_id={run_id}"
+                 ).glob("task_id=plan/**/*.log"))
+    text = "".join(p.read_text(errors="replace") for p in logs) or proc.stdout + proc.stderr
+    assert "not valid TOML" in text
+
+
+@needs_airflow
 def test_poll_then_transform(airflow_home: AirflowHome, sample_site: Any, tmp_path: Path) -> None:
     config = _write_config(tmp_path / "live", sample_site.rss_url)
 
