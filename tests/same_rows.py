@@ -152,6 +152,14 @@ def dump_connection(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     return out
 
 
+def column_sets(dump: dict, table: str, key: str, column: str) -> dict:
+    """{key: sorted values} of a list column whose order carries no meaning
+    (it follows the order rows were scanned in), from one warehouse's dump."""
+    columns = dump[table]["columns"]
+    k, c = columns.index(key), columns.index(column)
+    return {row[k]: sorted(row[c] or []) for row in map(json.loads, dump[table]["rows"])}
+
+
 def compare(before: dict, after: dict, ignored: frozenset[str] = frozenset()) -> list[str]:
     problems = []
     for name in sorted(set(before) | set(after)):

@@ -16,7 +16,7 @@ from conftest import write_config
 from newsgen import rss
 from pg_support import fresh_database
 from s3_server import CREDENTIALS, running_s3
-from same_rows import compare, dump_connection, dump_warehouse
+from same_rows import column_sets, compare, dump_connection, dump_warehouse
 from servers import serve
 
 from claimwire.config import load_config
@@ -109,11 +109,12 @@ def test_two_ingests_at_once_from_two_directories_both_land(s3, catalog, tmp_pat
             "claim_mentions")
     assert compare({"w": {t: one_rows[t] for t in core}},
                    {"w": {t: lake_rows[t] for t in core}}) == []
-    # A speaker's alias list grows in the order its articles load: the same
-    # speakers, whichever run loaded first.
+    # A speaker's aliases are a set, listed in the order its rows were scanned.
     assert compare({"w": {"speakers": one_rows["speakers"]}},
                    {"w": {"speakers": lake_rows["speakers"]}},
                    frozenset({"w.speakers.aliases"})) == []
+    assert column_sets(one_rows, "speakers", "speaker_id", "aliases") == \
+        column_sets(lake_rows, "speakers", "speaker_id", "aliases")
     claims = subprocess.run([*CLI, "claims"], cwd=tmp_path / "b", env=env, text=True,
                             capture_output=True, timeout=300)
     assert claims.returncode == 0, claims.stderr
