@@ -212,7 +212,7 @@ def generate(n_articles: int, seed: int = 11) -> dict[str, pa.Table]:
 def build(path: Path, n_articles: int, seed: int = 11) -> Path:
     """A synthetic warehouse file at `path` (replaced if present), search index included."""
     from claimwire.transform.derive import search
-    from claimwire.transform.derive.clusters import CLUSTER_SUMMARY
+    from claimwire.transform.derive.clusters import summarize_all_clusters
     from claimwire.warehouse.db import connect, migrate
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -230,8 +230,7 @@ def build(path: Path, n_articles: int, seed: int = 11) -> Path:
             con.unregister("incoming")
         search.rebuild_index(con)
         # What the derive step keeps for the views: every cluster's summary.
-        con.execute(f"INSERT INTO claim_cluster_stats BY NAME {CLUSTER_SUMMARY} "
-                    "GROUP BY cluster_id")
+        summarize_all_clusters(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -397,16 +397,27 @@ def build_base(path: Path, n: int) -> None:
     pairs = [(key, i.id) for i in identities for key in sorted(identity_keys(i))]
     _append(con, "speaker_keys", pa.table({"key": [p[0] for p in pairs],
                                            "speaker_id": [p[1] for p in pairs]}))
-    from claimwire.transform.derive.clusters import CLUSTER_SUMMARY
+    from claimwire.transform.derive.clusters import summarize_all_clusters
     from claimwire.warehouse import views
 
     views.create_views(con)
-    con.execute(f"INSERT INTO claim_cluster_stats BY NAME {CLUSTER_SUMMARY} GROUP BY cluster_id")
+    summarize_all_clusters(con)
     con.execute("CHECKPOINT")
     con.close()
     tmp.rename(path)
     say(f"  base {n:,} built in {time.perf_counter() - started:.0f} s "
         f"({path.stat().st_size / 1e9:.2f} GB)")
+
+
+def _migrate(base: Path) -> None:
+    """Bring a cached base made by an earlier schema up to date, once, outside
+    the night's timing."""
+    from claimwire.warehouse.db import connect, migrate
+
+    con = connect(base)
+    if migrate(con):
+        con.execute("CHECKPOINT")
+    con.close()
 
 
 # ---------------------------------------------------------------- the night (child process)
@@ -558,6 +569,7 @@ def run(sizes: tuple[int, ...], cache: Path) -> dict[str, Any]:
         if not base.exists():
             say(f"building the {n:,}-article warehouse (cached in {cache})")
             build_base(base, n)
+        _migrate(base)
         work = cache / f"night-{n}.duckdb"
         shutil.copyfile(base, work)
         shutil.rmtree(work.with_name(work.stem + "-staging"), ignore_errors=True)

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # heavy imports wait for the commands that need them
     from claimwire.pipeline import RunSummary
 
 
+# Exit status of an ingest in which every feed polled failed.
+ALL_FEEDS_FAILED = 3
+
 # Dates outside this range are typos (a backfill to 9999-12-31 would overflow).
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2200, 12, 31)
 
@@ -42,24 +45,22 @@ def _date(text: str) -> date:
     return day
 
 
-def _positive(text: str) -> int:
+def _whole_number(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole_number(text, 1)
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
-    return value
+    return _whole_number(text, 0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,6 +87,12 @@ def _reading(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
     from claimwire.warehouse.db import reading
 
     with reading(config.warehouse, on_wait=_say) as con:
+        # A table name missing here must not find a Python object of that name instead.
+        con.execute("SET python_enable_replacements = false")
+        if not con.execute("SELECT count(*) FROM duckdb_tables() "
+                           "WHERE table_name = 'schema_migrations'").fetchone()[0]:
+            raise WarehouseError(f"the warehouse {config.warehouse} is empty (no claimwire "
+                                 "tables yet): run `claimwire ingest` or `claimwire demo` first")
         yield con
 
 
@@ -95,9 +102,10 @@ def _print_summary(summary: RunSummary) -> None:
         f"run {summary.run_id} completed",
         f"  feeds polled      {g('feeds_polled')}"
         f" (not modified {g('feeds_not_modified')}, unchanged {g('feeds_unchanged')},"
-        f" failed {g('feeds_failed')})",
+        f" empty {g('feeds_empty')}, failed {g('feeds_failed')})",
         f"  items new         {g('items_new')}",
-        f"  pages fetched     {g('pages_fetched')} (failed {g('pages_failed')})",
+        f"  pages fetched     {g('pages_fetched')} (failed {g('pages_failed')},"
+        f" retried {g('pages_retried')})",
         f"  documents         {g('documents_transformed')} transformed"
         f" (extraction failed {g('extraction_failed')})",
         f"  articles loaded   {g('articles_loaded')}"
@@ -120,12 +128,44 @@ def _print_summary(summary: RunSummary) -> None:
     print("\n".join(lines))
 
 
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[Callable[[str], None] | None]:
+    """Progress on stderr (a bar on a terminal), or nothing with --quiet."""
+    if args.quiet:
+        yield None
+        return
+    from claimwire.cli_progress import ProgressReporter
+
+    reporter = ProgressReporter()
+    try:
+        yield reporter
+    finally:
+        reporter.close()
+
+
+def _print_failures(config: Config, summary: RunSummary) -> None:
+    if not summary.counts.errors:
+        return
+    from claimwire.failures import read_failures, summary_lines
+
+    with contextlib.suppress(WarehouseError), _reading(config) as con:
+        lines = summary_lines(read_failures(con, run_id=summary.run_id))
+        if lines:
+            print("\n".join(lines))
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from claimwire.pipeline import run_ingest
 
     config = _config(args)
-    summary = run_ingest(config, feed_urls=args.feed or None, report=None if args.quiet else _say)
+    with _progress(args) as say:
+        summary = run_ingest(config, feed_urls=args.feed or None, report=say)
     _print_summary(summary)
+    _print_failures(config, summary)
+    polled = summary.get("feeds_polled")
+    if polled and summary.get("feeds_failed") == polled:
+        _say(f"claimwire: every feed of this run failed ({polled}); see the reasons above")
+        return ALL_FEEDS_FAILED
     return 0
 
 
@@ -149,14 +189,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             raise UsageError("nothing to backfill from: no feeds configured; give --feed, "
                              "--sitemap, --warc, --cc-news or --replay")
     sources = backfill_sources(feeds=feeds, sitemaps=args.sitemap or (), warcs=args.warc or ())
-    _say(f"backfill of items published {args.date_from} .. {args.date_to} (inclusive, UTC)")
-    if args.cc_news:
-        from claimwire.pipeline.ccnews import cc_news_options, cc_news_sources
+    if not args.quiet:
+        _say(f"backfill of items published {args.date_from} .. {args.date_to} (inclusive, UTC)")
+    with _progress(args) as say:
+        if args.cc_news:
+            from claimwire.pipeline.ccnews import cc_news_options, cc_news_sources
 
-        options = cc_news_options(config, args.domain or (), args.cc_base)
-        sources += cc_news_sources(config, window, options, say=None if args.quiet else _say)
-    summary = run_backfill(config, window, sources, report=None if args.quiet else _say)
+            options = cc_news_options(config, args.domain or (), args.cc_base)
+            sources += cc_news_sources(config, window, options, say=say)
+        summary = run_backfill(config, window, sources, report=say)
     _print_summary(summary)
+    _print_failures(config, summary)
     return 0
 
 
@@ -192,7 +235,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
         except QueryRefused as exc:
             raise UsageError(str(exc)) from exc
         except duckdb.Error as exc:
-            raise UsageError(f"SQL error: {str(exc).splitlines()[0]}") from exc
+            # The whole text: DuckDB's "Did you mean ...?" and LINE markers included.
+            raise UsageError(f"SQL error: {str(exc).strip()}") from exc
     if result is None:
         return 0
     columns, rows = result
@@ -234,10 +278,12 @@ def cmd_derive(args: argparse.Namespace) -> int:
     from claimwire.pipeline import derive_reporting, rebuild_search_index
 
     config = _config(args)
-    say = (lambda message: None) if args.quiet else _say
-    counts = derive_reporting(config, say, retry=args.retry)
+    with _progress(args) as reporter:
+        say = reporter or (lambda message: None)
+        counts = derive_reporting(config, say, retry=args.retry)
+        if args.rebuild_search:
+            indexed = rebuild_search_index(config, say)
     if args.rebuild_search:
-        indexed = rebuild_search_index(config, say)
         print(f"search index rebuilt over {indexed} article(s)")
     if counts.derive_failed:
         print(f"{counts.derive_failed} article(s) failed to derive and stay queued "
@@ -253,38 +299,118 @@ def cmd_derive(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds_import(args: argparse.Namespace) -> int:
-    from claimwire.ingest.feedlist import read_opml
-    from claimwire.pipeline import import_feeds, new_run_id
-    from claimwire.warehouse.staging import utcnow
+    from claimwire.feeds_cli import import_opml
 
-    config = _config(args)
-    feeds = read_opml(Path(args.file))
-    if not feeds:
-        raise UsageError(f"{args.file}: no feeds (outlines with xmlUrl) found")
-    rows = [
-        {"feed_url": f.url, "name": f.name, "tags": ",".join(f.tags), "added_at": utcnow(),
-         "consecutive_failures": 0, "disabled": False}
-        for f in feeds
-    ]
-    added = import_feeds(config, rows, run_id=new_run_id("feeds"))
-    print(f"imported {added} new feed(s) from {args.file} ({len(feeds) - added} already known)")
+    added, known, skipped = import_opml(_config(args), Path(args.file))
+    print(f"imported {added} new feed(s) from {args.file} ({known} already listed, "
+          f"{len(skipped)} skipped)")
+    for what, why in skipped[:20]:
+        print(f"  skipped {what}: {why}")
+    if len(skipped) > 20:
+        print(f"  ... and {len(skipped) - 20} more skipped")
     return 0
 
 
 def cmd_feeds_list(args: argparse.Namespace) -> int:
-    from claimwire.pipeline import feed_states
+    from claimwire.feeds_cli import LIST_COLUMNS, feed_list_rows
+
+    rows = feed_list_rows(_config(args))
+    print(format_rows(LIST_COLUMNS, rows, args.format, max_width=None if args.full else 60))
+    return 0
+
+
+def cmd_feeds_add(args: argparse.Namespace) -> int:
+    from claimwire.feeds_cli import add_feeds
+
+    added, known = add_feeds(_config(args), args.url, name=args.name, tags=args.tag or ())
+    for url in added:
+        print(f"added {url}")
+    for url in known:
+        print(f"{url} is already in the feed list")
+    return 0
+
+
+def cmd_feeds_remove(args: argparse.Namespace) -> int:
+    from claimwire.feeds_cli import remove_feed
+
+    remove_feed(_config(args), args.url)
+    print(f"removed {args.url} from the feed list (its history stays in the warehouse)")
+    return 0
+
+
+def cmd_feeds_disable(args: argparse.Namespace) -> int:
+    from claimwire.feeds_cli import set_disabled
+
+    set_disabled(_config(args), args.url, True)
+    print(f"disabled {args.url}: ingest skips it until `claimwire feeds enable {args.url}`")
+    return 0
+
+
+def cmd_feeds_enable(args: argparse.Namespace) -> int:
+    from claimwire.feeds_cli import set_disabled
+
+    set_disabled(_config(args), args.url, False)
+    print(f"enabled {args.url}: polled at the next run")
+    return 0
+
+
+def cmd_feeds_discover(args: argparse.Namespace) -> int:
+    from claimwire.feeds_cli import add_feeds, check_url
+    from claimwire.ingest.discover import discover
+    from claimwire.ingest.http import HttpClient
 
     config = _config(args)
-    states = feed_states(config)
-    rows = [(s.feed_url, s.name, s.tags, s.last_result) for s in states]
-    print(format_rows(["feed_url", "name", "tags", "last_result"], rows))
+    with HttpClient(config.http) as client:
+        found = discover(client, check_url(args.url))
+    if found.error:
+        raise SourceUnavailable(f"{args.url}: {found.error}")
+    rows = [(f.url, f.how, f.title, f.kind, f.items, f.error or "ok") for f in found.feeds]
+    print(format_rows(["feed_url", "found_by", "title", "kind", "items", "check"], rows,
+                      args.format, max_width=None if args.full else 60))
+    if found.sitemaps:
+        print("\nsitemaps (from robots.txt)")
+        print(format_rows(["sitemap_url", "check"], [(u, e or "ok") for u, e in found.sitemaps],
+                          args.format, max_width=None if args.full else 80))
+    valid = [f.url for f in found.valid_feeds]
+    if not valid:
+        print(f"no feeds found at {args.url}")
+        return 0
+    if args.add:
+        added, known = add_feeds(config, valid)
+        print(f"added {len(added)} feed(s) to the feed list ({len(known)} already listed)")
+    else:
+        print(f"{len(valid)} feed(s) found; `--add` adds them to the feed list")
+    return 0
+
+
+def cmd_failures(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from claimwire.failures import failure_rows, read_failures, retry_rows
+
+    config = _config(args)
+    since = datetime.combine(args.since, datetime.min.time()) if args.since else (
+        datetime.now(UTC).replace(tzinfo=None) - timedelta(days=7))
+    with _reading(config) as con:
+        groups = read_failures(con, since=since)
+        retries = retry_rows(con)
+    width = None if args.full else 70
+    if args.format != "table":
+        print(format_rows(*failure_rows(groups), args.format, max_width=width))
+        return 0
+    print(f"failed fetches since {since:%Y-%m-%d %H:%M} UTC, by reason")
+    print(format_rows(*failure_rows(groups), max_width=width))
+    if retries[1]:
+        print("\npages to be fetched again (failed before; retried with back-off)")
+        print(format_rows(*retries, max_width=width))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from claimwire.demo import run_demo
 
-    return run_demo(_config(args), port=args.port, report=_say)
+    with _progress(args) as say:
+        return run_demo(_config(args), port=args.port, report=say or (lambda message: None))
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
@@ -343,16 +469,29 @@ def cmd_eval_claims(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             raise UsageError(f"not found: {path}")
     config = _config(args)
-    result = evaluate(Path(args.gold), Path(args.docs), model=config.claims.model,
-                      prefilter=not args.no_prefilter)
+    with _progress(args) as say:
+        def on_document(done: int, total: int) -> None:
+            if say and (done == total or done % 5 == 0):
+                say(f"[eval {done}/{total} documents]")
+
+        result = evaluate(Path(args.gold), Path(args.docs), model=config.claims.model,
+                          prefilter=not args.no_prefilter, on_document=on_document)
     print(format_report(result))
     return 0
 
 
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes, before or after its name. Their default is
+    "not given" so a subcommand's parser does not reset what came before it."""
+    parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="claimwire.toml to use (default: $CLAIMWIRE_CONFIG, ./claimwire.toml)")
+    parser.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no banner and no progress on stderr (results and errors only)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--config", metavar="PATH",
-                        help="claimwire.toml to use (default: $CLAIMWIRE_CONFIG, ./claimwire.toml)")
+    _global_options(common)
     network = _Parser(add_help=False)
     network.add_argument("--allow-network", action="append", metavar="CIDR", default=[],
                          help="also allow fetching from this network (repeatable)")
@@ -363,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="claimwire", description="News feeds to attributed claim records in DuckDB.")
     parser.add_argument("--version", action="version", version=f"claimwire {__version__}")
+    _global_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
@@ -372,10 +512,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    p = add("ingest", cmd_ingest, "poll the feeds, fetch new articles, load the warehouse",
-            [network])
-    p.add_argument("--feed", action="append", metavar="URL", help="only this feed (repeatable)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p = add("ingest", cmd_ingest, "poll the feeds, fetch new articles, load the warehouse; "
+            "exit status 3 when every feed polled failed", [network])
+    p.add_argument("--feed", action="append", metavar="URL",
+                   help="poll only this feed, now (repeatable); it is not added to the feed "
+                        "list (`claimwire feeds add URL` does that)")
 
     p = add("backfill", cmd_backfill,
             "load the items published in a past date range (both days inclusive)", [network])
@@ -402,7 +543,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "[backfill] cc_base, https://data.commoncrawl.org/)")
     p.add_argument("--replay", action="store_true",
                    help="re-run extraction, dedup and claims over the raw archive for the range")
-    p.add_argument("--quiet", action="store_true")
 
     p = add("export-warc", cmd_export_warc, "write the raw archive as a WARC.gz file")
     p.add_argument("out", metavar="OUT.warc.gz")
@@ -417,20 +557,55 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("derive", cmd_derive,
             "finish near duplicates, stories, claim clusters and the search index for loaded "
             "articles still queued (ingest and backfill do this themselves)")
-    p.add_argument("--quiet", action="store_true")
     p.add_argument("--retry", action="store_true",
                    help="also retry the articles set aside after failing several passes")
     p.add_argument("--rebuild-search", action="store_true",
                    help="then rebuild the whole search index from the articles (drops what "
                         "re-processed articles left behind; about 1 ms per article)")
 
-    feeds = sub.add_parser("feeds", help="manage the feed list")
+    feeds = sub.add_parser("feeds", help="manage the feed list: add, remove, disable, enable, "
+                           "list, import, discover", parents=[common])
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
-    p = feeds_sub.add_parser("import", help="import feeds from an OPML file", parents=[common])
-    p.add_argument("file")
-    p.set_defaults(func=cmd_feeds_import)
-    p = feeds_sub.add_parser("list", help="the feeds an ingest polls", parents=[common])
-    p.set_defaults(func=cmd_feeds_list)
+
+    def feeds_action(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
+                     parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
+        p = feeds_sub.add_parser(name, help=help_text, description=help_text,
+                                 parents=[common, *parents])
+        p.set_defaults(func=func)
+        return p
+
+    p = feeds_action("add", cmd_feeds_add, "add feeds to the warehouse's feed list")
+    p.add_argument("url", nargs="+", metavar="URL")
+    p.add_argument("--name", help="a name to show for the feed")
+    p.add_argument("--tag", action="append", metavar="TAG", help="a tag (repeatable)")
+    p = feeds_action("remove", cmd_feeds_remove,
+                     "take a feed off the feed list (its history stays; config feeds are "
+                     "removed from claimwire.toml)")
+    p.add_argument("url", metavar="URL")
+    p = feeds_action("disable", cmd_feeds_disable, "stop polling a feed, keeping it listed")
+    p.add_argument("url", metavar="URL")
+    p = feeds_action("enable", cmd_feeds_enable,
+                     "poll a disabled feed again (also clears its failure back-off)")
+    p.add_argument("url", metavar="URL")
+    feeds_action("list", cmd_feeds_list,
+                 "the feeds an ingest polls, with origin (config or warehouse), state, last "
+                 "status, last error, next due time and items seen", [output])
+    p = feeds_action("import", cmd_feeds_import,
+                     "add the feeds of an OPML file (lenient: real exports with raw & and HTML "
+                     "entities; folders become tags)")
+    p.add_argument("file", metavar="FILE.opml")
+    p = feeds_action("discover", cmd_feeds_discover,
+                     "find the feeds a page advertises (link rel=alternate, feed links, usual "
+                     "paths) and its site's sitemaps, each checked by fetching it",
+                     [network, output])
+    p.add_argument("url", metavar="URL")
+    p.add_argument("--add", action="store_true", help="add the feeds found to the feed list")
+
+    p = add("failures", cmd_failures,
+            "failed fetches by reason, with counts and example URLs, and the pages waiting "
+            "to be fetched again", [output])
+    p.add_argument("--since", type=_date, metavar="DATE",
+                   help="failures since this day (UTC; default: the last 7 days)")
 
     p = add("demo", cmd_demo,
             "serve the bundled sample site on 127.0.0.1 and ingest it into the warehouse")
@@ -456,7 +631,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8080)
 
-    chart = sub.add_parser("chart", help="draw the explorer's charts to a file")
+    chart = sub.add_parser("chart", help="draw the explorer's charts to a file",
+                           parents=[common])
     chart_sub = chart.add_subparsers(dest="chart_command", required=True, metavar="CHART")
     p = chart_sub.add_parser("timeline", parents=[common],
                              help="a speaker's claims over time (x = day, colour = stance, "
@@ -500,6 +676,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from claimwire.processes import Terminated, sigterm_as_interrupt
 
     args = build_parser().parse_args(argv)
+    args.config = getattr(args, "config", None)
+    args.quiet = getattr(args, "quiet", False)
     try:
         with sigterm_as_interrupt():
             return int(args.func(args) or 0)

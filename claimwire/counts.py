@@ -18,6 +18,7 @@ class RunCounts:
     feeds_polled: int = 0
     feeds_not_modified: int = 0
     feeds_unchanged: int = 0
+    feeds_empty: int = 0  # a changed (or first) document without items
     feeds_failed: int = 0
     feeds_disabled: int = 0
     feeds_backing_off: int = 0
@@ -27,6 +28,7 @@ class RunCounts:
     pages_fetched: int = 0
     pages_failed: int = 0
     pages_deferred: int = 0  # not fetched: the run's fetch budget was spent
+    pages_retried: int = 0  # pages whose fetch failed before, tried again
     sitemap_documents: int = 0
     warc_records: int = 0
     warc_damaged: int = 0

@@ -53,6 +53,7 @@ class FeedState(_Row):
     disabled_reason: str | None = None
     moved_to: str | None = None
     added_at: datetime | None = None
+    listed: bool | None = None  # in the warehouse's feed list (see warehouse.schema.feeds)
 
 
 @dataclass
@@ -112,3 +113,23 @@ class DocumentRow(PendingDocument):
 
     content_type: str | None = None
     status: str = "pending"
+
+
+@dataclass
+class PageRetry(_Row):
+    """An item page whose fetch failed, to be fetched again (a `page_retries` row).
+
+    `attempts` 0 in a staged batch means "settled": the loader removes the row."""
+
+    canonical_url: str
+    feed_url: str
+    guid: str | None = None
+    link: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    summary: str | None = None
+    author: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None

@@ -27,6 +27,8 @@ class FetchBatch:
     # (key, record) to mark in the archive once the batch is staged
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failed: int = 0
+    # (feed_url, item, error) of each page whose fetch failed
+    failures: list[tuple[str, FeedItem, str]] = field(default_factory=list)
     # pages not fetched because the run's fetch budget was spent, by the feed listing them
     deferred: int = 0
     deferred_feeds: set[str] = field(default_factory=set)
@@ -76,6 +78,7 @@ def fetch_new_pages(
         batch.fetches.append(fetch_row(result, kind="page", run_id=run_id, attempt_key=canonical))
         if not result.ok or result.body is None:
             batch.failed += 1
+            batch.failures.append((feed_url, item, result.error or f"http_status: {result.status}"))
             continue
         digest = archive.put(result.body)
         batch.documents.append(

@@ -78,6 +78,8 @@ _DRAIN_LIMIT = 64 * 1024
 # connections) before it gets no more retries; every URL still gets one
 # attempt, and any other answer resets the count.
 STRUGGLING_AFTER = 3
+# Longest robots.txt Crawl-delay honoured (seconds); a site asking for an hour gets this.
+MAX_CRAWL_DELAY = 30.0
 # The error of a URL `get_many` did not start because its deadline passed.
 DEFERRED = "deferred: fetch budget spent before this URL was started"
 
@@ -153,16 +155,55 @@ def _short(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _hop_headers(headers: dict[str, str], url: httpx.URL, first_origin: str) -> dict[str, str]:
+    """The request headers for a hop to `url`: credentials stay with the first origin."""
+    if _origin(url) == first_origin:
+        return headers
+    return {k: v for k, v in headers.items() if k.lower() not in _ORIGIN_BOUND_HEADERS}
+
+
+def _redirect_target(
+    current: httpx.URL,
+    status: int,
+    location: str,
+    seen: set[str],
+    followed: int,
+    max_redirects: int,
+) -> httpx.URL:
+    """Where a redirect from `current` leads, checked; the target is added to `seen`.
+
+    `location` is the stripped Location header and `followed` how many
+    redirects were followed before this one. Raises `_Failure` with
+    bad_redirect (no or unusable Location), redirect_loop (a URL seen before)
+    or too_many_redirects (`max_redirects` already followed).
+    """
+    if not location:
+        raise _Failure(f"bad_redirect: {status} without Location")
+    try:
+        target = _parse_url(str(current.join(location)))
+    except _Failure:
+        raise
+    except Exception as exc:  # join() on a hostile Location
+        raise _Failure(f"bad_redirect: {_short(exc)}") from None
+    if str(target) in seen:
+        raise _Failure(f"redirect_loop: back to {target}")
+    if followed >= max_redirects:
+        raise _Failure(f"too_many_redirects: over {max_redirects}")
+    seen.add(str(target))
+    return target
+
+
 # ------------------------------------------------------------- politeness
 
 
 class _HostState:
-    __slots__ = ("lock", "next_start", "slots")
+    __slots__ = ("delay", "lock", "next_start", "slots")
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, delay: float) -> None:
         self.slots = threading.BoundedSemaphore(slots)
         self.lock = threading.Lock()
         self.next_start = 0.0
+        self.delay = delay
 
 
 class _Politeness:
@@ -179,8 +220,16 @@ class _Politeness:
         with self._lock:
             state = self._hosts.get(host)
             if state is None:
-                state = self._hosts[host] = _HostState(self._per_host)
+                state = self._hosts[host] = _HostState(self._per_host, self._delay)
             return state
+
+    def at_least(self, host: str, delay: float | None) -> None:
+        """Space requests to `host` at least `delay` seconds apart (a robots.txt
+        Crawl-delay), when that is longer than the configured delay; capped."""
+        if delay:
+            state = self._state(host)
+            with state.lock:
+                state.delay = max(state.delay, min(float(delay), MAX_CRAWL_DELAY))
 
     @contextmanager
     def slot(self, host: str) -> Iterator[None]:
@@ -198,7 +247,7 @@ class _Politeness:
                 with state.lock:
                     now = time.monotonic()
                     if now >= state.next_start:
-                        state.next_start = now + self._delay
+                        state.next_start = now + state.delay
                         break
                 self._global.release()
             try:
@@ -578,13 +627,12 @@ class HttpClient:
         result.final_url = str(current)
         only_permanent = True
         while True:
-            if check_robots and not self._robots.allowed(_origin(current), str(current)):
-                raise _Failure("robots_disallowed")
-            hop_headers = headers
-            if _origin(current) != first_origin:
-                hop_headers = {
-                    k: v for k, v in headers.items() if k.lower() not in _ORIGIN_BOUND_HEADERS
-                }
+            if check_robots:
+                if not self._robots.allowed(_origin(current), str(current)):
+                    raise _Failure("robots_disallowed")
+                self._polite.at_least(_host_key(current),
+                                      self._robots.crawl_delay(_origin(current)))
+            hop_headers = _hop_headers(headers, current, first_origin)
             hop = self._with_retries(current, hop_headers, accept, retries, truncate)
             result.status, result.headers = hop.status, hop.headers
             if hop.error:
@@ -592,19 +640,10 @@ class HttpClient:
             status = hop.status or 0
             if status in REDIRECT_STATUSES:
                 location = hop.headers.get("location", "").strip()
-                if not location:
-                    raise _Failure(f"bad_redirect: {status} without Location")
-                try:
-                    target = _parse_url(str(current.join(location)))
-                except _Failure:
-                    raise
-                except Exception as exc:  # join() on a hostile Location
-                    raise _Failure(f"bad_redirect: {_short(exc)}") from None
-                if str(target) in seen:
-                    raise _Failure(f"redirect_loop: back to {target}")
-                if len(result.redirects) >= self.settings.max_redirects:
-                    raise _Failure(f"too_many_redirects: over {self.settings.max_redirects}")
-                seen.add(str(target))
+                target = _redirect_target(
+                    current, status, location, seen, len(result.redirects),
+                    self.settings.max_redirects,
+                )
                 result.redirects.append(str(target))
                 result.final_url = str(target)
                 only_permanent = only_permanent and status in (301, 308)

@@ -33,15 +33,16 @@ import httpx
 from claimwire.formats.media import media_type
 from claimwire.ingest import netguard
 from claimwire.ingest.http import (
-    _ORIGIN_BOUND_HEADERS,
     REDIRECT_STATUSES,
     _content_length,
     _Decoder,
     _Failure,
     _Hop,
+    _hop_headers,
     _host_key,
     _origin,
     _parse_url,
+    _redirect_target,
     _short,
 )
 
@@ -265,30 +266,15 @@ def _open_response(
     current = url
     redirects = 0
     while True:
-        hop_headers = headers
-        if _origin(current) != first_origin:
-            hop_headers = {k: v for k, v in headers.items()
-                           if k.lower() not in _ORIGIN_BOUND_HEADERS}
-        response = _attempts(client, current, hop_headers)
+        response = _attempts(client, current, _hop_headers(headers, current, first_origin))
         status = response.status
         if status in REDIRECT_STATUSES:
             location = _header_dict(response).get("location", "").strip()
             response.close()
-            if not location:
-                raise _Failure(f"bad_redirect: {status} without Location")
-            try:
-                target = _parse_url(str(current.join(location)))
-            except _Failure:
-                raise
-            except Exception as exc:  # join() on a hostile Location
-                raise _Failure(f"bad_redirect: {_short(exc)}") from None
-            if str(target) in seen:
-                raise _Failure(f"redirect_loop: back to {target}")
+            current = _redirect_target(
+                current, status, location, seen, redirects, client.settings.max_redirects
+            )
             redirects += 1
-            if redirects > client.settings.max_redirects:
-                raise _Failure(f"too_many_redirects: over {client.settings.max_redirects}")
-            seen.add(str(target))
-            current = target
             continue
         if not 200 <= status < 300:
             response.close()

@@ -87,6 +87,10 @@ def poll_feed(
     if _backing_off(feed, backoff_hours, now=datetime.now(UTC)):
         return PollOutcome(url, "backing_off", state, None)
     result = client.get(url, accept="feed", conditional=(feed.etag, feed.last_modified))
+    if result.error and result.error.startswith("bad_content_type"):
+        from claimwire.ingest.discover import feed_hint
+
+        result.error = feed_hint(client, url, result.error)  # a homepage: name its feeds
     fetch = fetch_row(result, kind="feed", run_id=run_id, attempt_key=url)
     state.last_polled_at = result.fetched_at
     state.last_status = result.status
@@ -132,7 +136,9 @@ def _poll_result(
     state.body_sha256 = body_sha
     state.title = parsed.title or state.title
     state.kind = parsed.kind
-    outcome = _ok(state, fetch, "new_items" if parsed.items else "unchanged")
+    # A changed document without items (a feed never seen before, or emptied) is
+    # "empty": "unchanged" is for a document seen before.
+    outcome = _ok(state, fetch, "new_items" if parsed.items else "empty")
     outcome.items = parsed.items
     # A malformed feed that still yielded items is recorded, not fatal.
     if parsed.problem:
@@ -154,17 +160,23 @@ def read_feed(
                               max_items=max_items, timeout=parse_timeout)
 
 
-def _backing_off(feed: FeedState, backoff_hours: float, *, now: datetime) -> bool:
+def next_due(feed: FeedState, backoff_hours: float) -> datetime | None:
+    """When a failing feed may be polled again (UTC), or None: at the next run."""
     failures = int(feed.consecutive_failures or 0)
     last = feed.last_polled_at
     # One or two failures are retried at the next run: most are passing
     # outages or a setting the user has just fixed.
     if failures < BACKOFF_AFTER or not isinstance(last, datetime) or backoff_hours <= 0:
-        return False
+        return None
     if last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
     wait = min(backoff_hours * 2 ** (failures - BACKOFF_AFTER), MAX_BACKOFF_HOURS)
-    return now < last + timedelta(hours=wait)
+    return last + timedelta(hours=wait)
+
+
+def _backing_off(feed: FeedState, backoff_hours: float, *, now: datetime) -> bool:
+    due = next_due(feed, backoff_hours)
+    return due is not None and now < due
 
 
 def _ok(state: FeedState, fetch: FetchRow, result: str) -> PollOutcome:

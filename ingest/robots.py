@@ -2,7 +2,9 @@
 
 Failure policy (RFC 9309 section 2.3.1 for 4xx; a deliberate leniency for 5xx):
 
-* 2xx: the file is parsed with `urllib.robotparser` and obeyed.
+* 2xx: the file is parsed with `protego` and obeyed: RFC 9309 longest-match
+  rules with `*` and `$` wildcards, and `Crawl-delay`, which the client uses
+  as the host's delay between requests when it is longer than its own.
 * 4xx, including 401/403: no rules, everything is allowed (RFC 9309 says
   "unavailable" means allow; the stdlib's own `read()` disallows on 401/403,
   which is why the fetch is not left to it).
@@ -12,8 +14,7 @@ Failure policy (RFC 9309 section 2.3.1 for 4xx; a deliberate leniency for 5xx):
   follows gets the same politeness limits anyway. Failures are cached only
   briefly so a recovered robots.txt is picked up in the same run.
 
-Only `Allow`/`Disallow` matter here; the stdlib applies the first matching
-rule of the group rather than RFC 9309's longest match, an accepted gap.
+The file is always fetched by the caller's guarded client, never by the parser.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 # RFC 9309 asks crawlers to read at least 500 KiB; more is ignored.
 ROBOTS_MAX_BYTES = 512 * 1024
@@ -43,7 +45,7 @@ RobotsFetcher = Callable[[str], RobotsResponse]
 
 @dataclass
 class _Entry:
-    parser: RobotFileParser | None  # None: allow everything
+    parser: Protego | None  # None: allow everything
     expires: float
 
 
@@ -74,9 +76,20 @@ class RobotsCache:
         if entry.parser is None:
             return True
         try:
-            return entry.parser.can_fetch(self._agent, url)
+            return entry.parser.can_fetch(url, self._agent)
         except Exception:  # a parser quirk must not stop the crawl
             return True
+
+    def crawl_delay(self, origin: str) -> float | None:
+        """The `Crawl-delay` (seconds) robots.txt of `origin` asks of our agent, if any."""
+        entry = self._entry(origin)
+        if entry.parser is None:
+            return None
+        try:
+            delay = entry.parser.crawl_delay(self._agent)
+        except Exception:
+            return None
+        return float(delay) if delay is not None and float(delay) > 0 else None
 
     def _cached(self, origin: str) -> _Entry | None:
         with self._lock:
@@ -109,10 +122,9 @@ class RobotsCache:
         response = self._fetch(origin + "/robots.txt")
         status = response.status
         if status is not None and 200 <= status < 300 and response.body is not None:
-            parser = RobotFileParser()
             text = response.body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
             try:
-                parser.parse(text.splitlines())
+                parser = Protego.parse(text)
             except Exception:  # unparsable rules mean no rules
                 return _Entry(None, now + self._ttl)
             return _Entry(parser, now + self._ttl)

@@ -221,3 +221,55 @@ def test_new_claims_between_two_stored_clusters_merge_them_whole(tmp_path):
         earliest}
     assert con.execute("SELECT cluster_id, claims FROM claim_cluster_stats").fetchall() == [
         (earliest, 5)]
+
+
+def test_a_reprocessed_article_takes_its_vanished_claims_out_of_clusters(con, tmp_path):
+    troops = _cluster_of(con, "Anna Vogel", "uncertain")
+    before = con.execute("SELECT claims, contradicted FROM claim_clusters WHERE cluster_id = ?",
+                         [troops]).fetchone()
+    assert before == (3, True)
+    # Re-processed, the second article keeps only its energy claim (seq 2):
+    # the assert and the deny it had are gone from the warehouse.
+    a2 = article("https://two.example/b", TEXT_2 + " Updated.",
+                 published=datetime(2026, 3, 10, 9))
+    load(con, tmp_path / "st2", [a2], [claim(a2["article_id"], 2, *CLAIMS_2[2])])
+    assert con.execute("SELECT claims, contradicted FROM claim_clusters WHERE cluster_id = ?",
+                       [troops]).fetchone() == (1, False)
+    assert con.execute("SELECT count(*) FROM contradictions").fetchone()[0] == 0
+    gone = [f"{a2['article_id']}-0", f"{a2['article_id']}-1"]
+    assert con.execute("SELECT count(*) FROM claim_term_lists WHERE claim_id IN (?, ?)",
+                       gone).fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM claim_rare_terms WHERE claim_id IN (?, ?)",
+                       gone).fetchone()[0] == 0
+    summary = con.execute("SELECT cluster_id, claims FROM claim_clusters ORDER BY 1").fetchall()
+    counted = con.execute("SELECT cluster_id, count(*) FROM claim_timeline "
+                          "GROUP BY 1 ORDER BY 1").fetchall()
+    assert summary == counted
+
+
+NAIVE_CONTRADICTIONS = """
+SELECT a.cluster_id, a.speaker, a.claim_id, d.speaker, d.claim_id, a.story_id, d.site
+FROM claim_timeline a JOIN claim_timeline d
+  ON d.cluster_id = a.cluster_id AND a.stance = 'assert' AND d.stance = 'deny'
+ AND a.speaker IS DISTINCT FROM d.speaker
+ORDER BY ALL
+"""
+
+
+def test_contradictions_equal_every_assert_deny_pair_of_the_timeline(tmp_path):
+    con = open_db(tmp_path / "wh.duckdb")
+    texts = [TEXT_1, TEXT_2]
+    for day in range(4):
+        a = article(f"https://s{day}.example/x", texts[day % 2] + f" Day {day}.",
+                    published=datetime(2026, 3, 2 + day, 9))
+        rows = [claim(a["article_id"], i, f"{c[0]} {day % 3}", c[1], c[2], c[3])
+                for i, c in enumerate(CLAIMS_2)]
+        load(con, tmp_path / f"st{day}", [a], rows)
+    view = con.execute("""
+        SELECT cluster_id, speaker_a, c1.claim_id, speaker_b, c2.claim_id, story_id_a, site_b
+        FROM contradictions x
+        JOIN claims c1 ON c1.article_id = x.article_id_a AND c1.content = x.content_a
+        JOIN claims c2 ON c2.article_id = x.article_id_b AND c2.content = x.content_b
+        ORDER BY ALL""").fetchall()
+    assert len(view) >= 4
+    assert view == con.execute(NAIVE_CONTRADICTIONS).fetchall()

@@ -5,6 +5,7 @@ lock, and one real uvicorn server."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -317,12 +318,16 @@ def test_busy_warehouse_is_503_with_retry_after(demo, tmp_path, monkeypatch) -> 
         writer.wait()
 
 
-def test_each_request_closes_its_connection(client, db, ids) -> None:
-    # After requests, another process can take the write lock at once.
-    client.get(f"/story/{ids['story']}")
-    done = subprocess.run(
-        [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
-         str(db)], capture_output=True, text=True, timeout=60)
+def test_each_request_closes_its_connection(demo, ids, tmp_path) -> None:
+    # After requests, another process can take the write lock at once. On a
+    # copy: the shared demo warehouse is read by other test workers meanwhile.
+    own = tmp_path / "demo"
+    shutil.copytree(demo, own)
+    with app_client(own, raise_server_exceptions=False) as client:
+        assert client.get(f"/story/{ids['story']}").status_code == 200
+        done = subprocess.run(
+            [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
+             str(own / "claimwire.duckdb")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
 

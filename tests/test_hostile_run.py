@@ -100,7 +100,7 @@ def test_hostile_server_run(tmp_path, db_path):
         feeds = {url: (result, error) for url, result, error in rows(
             db_path, "SELECT feed_url, last_result, last_error FROM feeds")}
         assert feeds[base + "/malformed"][1].startswith("malformed feed")
-        assert feeds[base + "/entities"][0] in ("unchanged", "new_items")
+        assert feeds[base + "/entities"][0] in ("empty", "new_items")
         assert feeds[base + "/notfeed"][0] == "failed"
         assert feeds[base + "/gone"] == ("failed", "http_status: 404")
         (run,) = rows(db_path, "SELECT status, errors, pages_failed FROM runs")

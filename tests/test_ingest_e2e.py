@@ -168,7 +168,7 @@ def test_loopback_feed_refused_without_allow_networks(tmp_path, db_path):
     with serve_sample_site(port=0) as site:
         cfg = write_config(tmp_path / "c.toml", db=db_path, feeds=[site.rss_url])
         code = main(["ingest", "--config", str(cfg), "--quiet"])
-        assert code == 0  # a failed feed is data, not a crashed run
+        assert code == 3  # every feed of the run failed (the run itself completed)
         (result, error) = rows(db_path, "SELECT last_result, last_error FROM feeds")[0]
         assert result == "failed" and error.startswith("blocked_address")
         # the CLI flag opens the network for one run

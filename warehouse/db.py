@@ -238,12 +238,40 @@ def _search_index_migration(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _cluster_stats_migration(con: duckdb.DuckDBPyConnection) -> None:
-    from claimwire.transform.derive.clusters import CLUSTER_SUMMARY
-
     _create(schema.claim_cluster_stats)(con)
-    views.create_views(con)  # the summary reads claim_timeline
-    con.execute("INSERT INTO claim_cluster_stats BY NAME "
-                f"{CLUSTER_SUMMARY} GROUP BY cluster_id")
+    # Filled by the next migration, with the contradiction sides.
+
+
+def _contradiction_sides_migration(con: duckdb.DuckDBPyConnection) -> None:
+    from claimwire.transform.derive.clusters import summarize_all_clusters
+
+    _create(schema.claim_cluster_stats, schema.contradiction_sides)(con)
+    views.create_views(con)  # the summaries read claim_timeline
+    summarize_all_clusters(con)
+
+
+def _unindexed_keys_migration(con: duckdb.DuckDBPyConnection) -> None:
+    # Tables made before their keys became natural keys (see `schema`) are
+    # copied into tables without the key's index, in their stored order.
+    indexed = {r[0] for r in con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_constraints() "
+        "WHERE schema_name = 'main' AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+    ).fetchall()}
+    for table in schema.metadata.sorted_tables:
+        natural = any(c.info.get("natural_key") for c in table.columns)
+        if not natural or table.name not in indexed:
+            continue
+        con.execute(f"ALTER TABLE {table.name} RENAME TO {table.name}_indexed")
+        con.execute(table_ddl(table))
+        con.execute(f"INSERT INTO {table.name} BY NAME SELECT * FROM {table.name}_indexed")
+        con.execute(f"DROP TABLE {table.name}_indexed")
+
+
+def _feed_list_migration(con: duckdb.DuckDBPyConnection) -> None:
+    _add_columns(schema.feeds, "listed")(con)
+    # Before this, every stored feed was polled: they all stay in the list.
+    con.execute("UPDATE feeds SET listed = true")
+    _create(schema.page_retries)(con)
 
 
 # Every schema change is a dated migration, applied once, in order.
@@ -273,6 +301,9 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("2026-12-05-03-incremental-derive", _incremental_derive_migration),
     ("2026-12-05-04-search-index", _search_index_migration),
     ("2026-12-05-05-cluster-stats", _cluster_stats_migration),
+    ("2026-12-05-06-unindexed-keys", _unindexed_keys_migration),
+    ("2026-12-05-07-contradiction-sides", _contradiction_sides_migration),
+    ("2026-12-05-17-feed-list", _feed_list_migration),
 ]
 
 

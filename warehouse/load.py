@@ -18,7 +18,9 @@ from claimwire.failpoints import failpoint
 from claimwire.warehouse import schema
 from claimwire.warehouse.backends import upsert
 from claimwire.warehouse.db import rollback
+from claimwire.warehouse.feed_edits import apply_feed_edits
 from claimwire.warehouse.idsets import id_table, insert_arrow, registered
+from claimwire.warehouse.page_retries import load_page_retries
 from claimwire.warehouse.staging import arrow_schema, read_manifest, read_table, utcnow
 
 # Columns of `articles` that a re-processing run replaces; the others
@@ -28,7 +30,9 @@ ARTICLE_DERIVED = (
     "published_precision", "language", "language_markup", "language_detected", "body_source",
     "extract_error", "claims_skipped", "text", "content_hash", "raw_sha256", "extractor_version",
 )
-FEED_STATE = tuple(c.name for c in schema.feeds.columns if c.name not in ("feed_url", "added_at"))
+# What a poll updates; whether a feed is listed changes only through feed edits.
+FEED_STATE = tuple(c.name for c in schema.feeds.columns
+                   if c.name not in ("feed_url", "added_at", "listed"))
 
 
 
@@ -49,6 +53,8 @@ def load_poll_batch(con: duckdb.DuckDBPyConnection, batch_dir: str, counts: RunC
     counts.feed_items_new += new_rows("feed_items")
     counts.fetches += new_rows("fetches")
     counts.documents_new += new_rows("documents")
+    load_page_retries(con, read_table(batch_dir, "page_retries"),
+                      read_table(batch_dir, "documents"))
 
 
 def _lookup(
@@ -280,14 +286,24 @@ def _write_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table, counts: 
             # A plain insert: the common case, and much cheaper than an upsert.
             con.execute("INSERT INTO articles BY NAME SELECT * FROM staged_articles")
         else:
-            upsert(con, "articles", "staged_articles", ["article_id"],
-                   {c: f"excluded.{c}" for c in ARTICLE_DERIVED})
+            sets = ", ".join(f"{c} = s.{c}" for c in ARTICLE_DERIVED)
+            con.execute(f"UPDATE articles SET {sets} FROM staged_articles s "
+                        "WHERE articles.article_id = s.article_id")
+            con.execute("INSERT INTO articles BY NAME SELECT * FROM staged_articles WHERE "
+                        "article_id NOT IN (SELECT article_id FROM articles WHERE article_id IN "
+                        "(SELECT article_id FROM staged_articles))")
             of_stored = "SELECT article_id FROM staged_articles"
+            replaced = [r[0] for r in con.execute(
+                f"SELECT claim_id FROM claims WHERE article_id IN ({of_stored})").fetchall()]
             con.execute(
                 "DELETE FROM claim_mentions WHERE claim_id IN (SELECT claim_id FROM claims "
                 f"WHERE article_id IN ({of_stored}))"
             )
             con.execute(f"DELETE FROM claims WHERE article_id IN ({of_stored})")
+            # Deferred: the derive stage imports the warehouse, not the reverse.
+            from claimwire.transform.derive.clusters import forget_claims
+
+            forget_claims(con, replaced)
     counts.articles_loaded += articles.num_rows - stored
     counts.articles_replaced += stored
 
@@ -309,6 +325,7 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> RunCo
 
     Batch kinds: "poll" (feed states, items, fetches, documents), "transform"
     (articles, claims, document statuses), "feeds" (feeds added to the list),
+    "feed_edits" (feeds added, removed, disabled, enabled: `warehouse.feed_edits`),
     "run" (a run's record). Loaded articles are queued for the derive step
     (`transform.derive.runner.derive_pending`), which the caller runs after
     this commits.
@@ -329,6 +346,8 @@ def load_batches(con: duckdb.DuckDBPyConnection, batch_dirs: list[str]) -> RunCo
             elif manifest["kind"] == "feeds":
                 counts.feeds_added += insert_arrow(
                     con, "feeds", read_table(batch_dir, "feeds"), "IGNORE")
+            elif manifest["kind"] == "feed_edits":
+                counts.feeds_added += apply_feed_edits(con, read_table(batch_dir, "feeds"))
             elif manifest["kind"] == "run":
                 insert_arrow(con, "runs", read_table(batch_dir, "runs"))
             counts.batches += 1

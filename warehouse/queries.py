@@ -11,6 +11,9 @@ import duckdb
 
 from claimwire.records import FeedState, PendingDocument
 
+# When a claim was made: its own date, else its article's publication date.
+CLAIM_DAY = "coalesce(c.claimed_on, CAST(a.published_at AS DATE))"
+
 
 @dataclass(frozen=True)
 class ClaimFilter:
@@ -27,6 +30,20 @@ def contains_pattern(text: str) -> str:
     user's "%" and "_" are characters, not wildcards."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def day_range(day: str, since: date | None, until: date | None) -> tuple[list[str], list[Any]]:
+    """Conditions (with their parameters) keeping the SQL expression `day` within
+    since..until, both ends included; an end that is None is open."""
+    where: list[str] = []
+    params: list[Any] = []
+    if since:
+        where.append(f"{day} >= ?")
+        params.append(since)
+    if until:
+        where.append(f"{day} <= ?")
+        params.append(until)
+    return where, params
 
 
 def find_claims(
@@ -51,13 +68,10 @@ def find_claims(
     if wanted.stance:
         where.append("c.stance = ?")
         params.append(wanted.stance)
-    day = "coalesce(c.claimed_on, CAST(a.published_at AS DATE))"
-    if wanted.since:
-        where.append(f"{day} >= ?")
-        params.append(wanted.since)
-    if wanted.until:
-        where.append(f"{day} <= ?")
-        params.append(wanted.until)
+    day = CLAIM_DAY
+    in_range, range_params = day_range(day, wanted.since, wanted.until)
+    where += in_range
+    params += range_params
     if wanted.text:
         for word in wanted.text.split():
             where.append("c.content ILIKE ? ESCAPE '\\'")
@@ -207,3 +221,41 @@ def claim_overview(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tupl
         """
     )
     return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def failed_fetches(
+    con: duckdb.DuckDBPyConnection, *, run_id: str | None = None, since: datetime | None = None,
+    examples: int = 3,
+) -> list[tuple[str, str, int, list[str], datetime]]:
+    """Failed fetches (of one run, or since a time) by kind and error text:
+    (kind, error, count, the first few URLs, last seen), most frequent first."""
+    where, params = ["error IS NOT NULL"], []
+    if run_id is not None:
+        where.append("run_id = ?")
+        params.append(run_id)
+    if since is not None:
+        where.append("fetched_at >= ?")
+        params.append(since)
+    return con.execute(
+        f"""SELECT kind, error, count(*) AS n,
+                   list(DISTINCT url)[1:{int(examples)}] AS urls, max(fetched_at) AS last_seen
+            FROM fetches WHERE {' AND '.join(where)}
+            GROUP BY kind, error ORDER BY n DESC, kind, error""", params).fetchall()
+
+
+def page_retries(
+    con: duckdb.DuckDBPyConnection, feed_urls: list[str] | None = None, *,
+    due_at: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Item pages whose fetch failed and that are still to be retried (of the given
+    feeds; with `due_at`, only those due by then), oldest attempt first."""
+    where, params = ["next_attempt_at IS NOT NULL"], []
+    if due_at is not None:
+        where.append("next_attempt_at <= ?")
+        params.append(due_at)
+    sql = f"SELECT * FROM page_retries WHERE {' AND '.join(where)}"
+    if feed_urls is not None:
+        with_feeds = ", ".join("?" for _ in feed_urls) or "NULL"
+        sql += f" AND feed_url IN ({with_feeds})"
+        params += feed_urls
+    return _rows(con.execute(sql + " ORDER BY last_attempt_at", params))

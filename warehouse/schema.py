@@ -2,7 +2,12 @@
 
 Tables are defined here and nowhere else; `warehouse.db` turns them into DDL
 for DuckDB, loaders insert by column name. Natural keys (URLs, content
-hashes, deterministic ids) are primary keys so every load is idempotent.
+hashes, deterministic ids) make every load idempotent: small tables declare
+them as primary keys; the tables that grow with the warehouse mark them
+with `natural_key` instead and the loaders insert only the keys not stored
+(`warehouse.idsets.insert_new`). DuckDB rewrites a table's whole key index
+at every checkpoint (duckdb issue 24848), so on those tables a primary key
+made each night's commit cost grow with everything stored.
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+
+
+def natural_key(name: str, kind: type = String, **kwargs: object) -> Column:
+    """A column of a table's unique key, kept unique by its writers, with no index."""
+    return Column(name, kind, nullable=False, info={"natural_key": True}, **kwargs)
+
+
+def key_of(table: Table) -> tuple[str, ...]:
+    """The names of a table's key columns (primary or natural)."""
+    key = tuple(c.name for c in table.columns if c.primary_key or c.info.get("natural_key"))
+    if not key:
+        raise ValueError(f"{table.name} has no key")
+    return key
 
 
 def _ts(name: str, **kwargs: object) -> Column:
@@ -54,12 +72,34 @@ feeds = Table(
     Column("disabled_reason", String),
     Column("moved_to", String, doc="new URL after a permanent redirect"),
     _ts("added_at"),
+    # migration 2026-12-05-17-feed-list
+    Column("listed", Boolean, doc="in the warehouse's feed list (added or imported); "
+           "feeds polled once with `ingest --feed` or listed in claimwire.toml are not"),
+)
+
+page_retries = Table(
+    "page_retries",
+    metadata,
+    # Item pages whose fetch failed, fetched again by later polls of their
+    # feed (even when the feed answers 304) until they succeed or give up.
+    Column("canonical_url", String, primary_key=True),
+    Column("feed_url", String, nullable=False),
+    Column("guid", String),
+    Column("link", String),
+    Column("title", String),
+    _ts("published_at"),
+    Column("summary", Text),
+    Column("author", String),
+    Column("attempts", Integer, doc="failed fetches so far"),
+    Column("last_error", String),
+    _ts("last_attempt_at"),
+    _ts("next_attempt_at", doc="not retried before; NULL once given up"),
 )
 
 feed_items = Table(
     "feed_items",
     metadata,
-    Column("item_id", String, primary_key=True, doc="hash of feed_url and guid"),
+    natural_key("item_id", doc="hash of feed_url and guid"),
     Column("feed_url", String, nullable=False),
     Column("guid", String, nullable=False),
     Column("link", String),
@@ -74,7 +114,7 @@ feed_items = Table(
 fetches = Table(
     "fetches",
     metadata,
-    Column("fetch_id", String, primary_key=True),
+    natural_key("fetch_id"),
     Column("run_id", String),
     Column("kind", String, doc="feed or page"),
     Column("url", String, nullable=False),
@@ -91,7 +131,7 @@ fetches = Table(
 documents = Table(
     "documents",
     metadata,
-    Column("doc_id", String, primary_key=True, doc="hash of the canonical item URL"),
+    natural_key("doc_id", doc="hash of the canonical item URL"),
     Column("url", String, nullable=False),
     Column("canonical_url", String, nullable=False),
     Column("final_url", String),
@@ -111,7 +151,7 @@ documents = Table(
 articles = Table(
     "articles",
     metadata,
-    Column("article_id", String, primary_key=True),
+    natural_key("article_id"),
     Column("doc_id", String),
     Column("url", String, nullable=False),
     Column("canonical_url", String, nullable=False),
@@ -141,7 +181,7 @@ articles = Table(
 article_urls = Table(
     "article_urls",
     metadata,
-    Column("canonical_url", String, primary_key=True),
+    natural_key("canonical_url"),
     Column("article_id", String, nullable=False),
     Column("url", String),
     Column("feed_url", String),
@@ -152,7 +192,7 @@ article_urls = Table(
 claims = Table(
     "claims",
     metadata,
-    Column("claim_id", String, primary_key=True),
+    natural_key("claim_id"),
     Column("article_id", String, nullable=False),
     Column("seq", Integer),
     Column("speaker", String),
@@ -178,13 +218,12 @@ claims = Table(
 claim_mentions = Table(
     "claim_mentions",
     metadata,
-    Column("claim_id", String, nullable=False),
-    Column("seq", Integer, nullable=False),
+    natural_key("claim_id"),
+    natural_key("seq", Integer),
     Column("kind", String, doc="person, organization, place, number"),
     Column("text", String),
     Column("value", Double),
     Column("unit", String),
-    PrimaryKeyConstraint("claim_id", "seq"),
 )
 
 runs = Table(
@@ -223,7 +262,7 @@ schema_migrations = Table(
 article_signatures = Table(
     "article_signatures",
     metadata,
-    Column("article_id", String, primary_key=True),
+    natural_key("article_id"),
     Column("signature", LargeBinary, doc="MinHash minima, uint32 little-endian"),
     Column("num_perm", Integer),
     Column("shingle_size", Integer),
@@ -242,7 +281,7 @@ article_band_keys = Table(
 article_duplicates = Table(
     "article_duplicates",
     metadata,
-    Column("article_id", String, primary_key=True),
+    natural_key("article_id"),
     Column("duplicate_of", String, nullable=False),
     Column("similarity", Double, doc="estimated Jaccard of word shingles"),
     Column("method", String, doc="minhash"),
@@ -297,7 +336,7 @@ def _term_index(kind: str, key: str, *extra: Column) -> tuple[Table, Table, Tabl
     lists = Table(
         f"{kind}_term_lists",
         metadata,
-        Column(key, String, primary_key=True),
+        natural_key(key),
         Column("terms", ARRAY(String), nullable=False),
         *[Column(c.name, c.type, doc=c.doc) for c in day],
         *extra,
@@ -401,7 +440,7 @@ search_stats = Table(
 claim_cluster_stats = Table(
     "claim_cluster_stats",
     metadata,
-    Column("cluster_id", String, primary_key=True),
+    natural_key("cluster_id"),
     Column("label", Text, doc="the earliest claim's wording"),
     Column("claims", Integer),
     Column("speakers", Integer),
@@ -410,4 +449,21 @@ claim_cluster_stats = Table(
     Column("contradicted", Boolean, doc="one source asserts what another denies"),
     Column("first_day", Date),
     Column("last_day", Date),
+)
+
+# --- the two sides of contradicted clusters (migration 2026-12-05-07): the
+# asserting and denying claims of the clusters whose summary says
+# `contradicted`, kept with those summaries, so that the view `contradictions`
+# pairs a few thousand rows instead of every claim of the warehouse.
+
+contradiction_sides = Table(
+    "contradiction_sides",
+    metadata,
+    natural_key("claim_id"),
+    Column("cluster_id", String, nullable=False),
+    Column("article_id", String, nullable=False),
+    Column("speaker", String),
+    Column("stance", String, doc="assert or deny"),
+    Column("day", Date),
+    Column("content", Text),
 )

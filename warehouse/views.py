@@ -76,7 +76,9 @@ ORDER BY speaker, to_date, cluster_id
 """
 
 # Every (assert, deny) pair of different sources within one cluster: both
-# sides side by side, so a reader sees who disagrees with whom and where.
+# sides side by side, so a reader sees who disagrees with whom and where. The
+# sides come from `contradiction_sides` (kept by the derive step with the
+# cluster summaries), the articles' story and site from `articles`.
 CONTRADICTIONS = """
 CREATE OR REPLACE VIEW contradictions AS
 SELECT
@@ -87,20 +89,22 @@ SELECT
     a.content AS content_a,
     a.day AS date_a,
     a.article_id AS article_id_a,
-    a.story_id AS story_id_a,
-    a.site AS site_a,
+    aa.story_id AS story_id_a,
+    aa.site AS site_a,
     d.speaker AS speaker_b,
     d.stance AS stance_b,
     d.content AS content_b,
     d.day AS date_b,
     d.article_id AS article_id_b,
-    d.story_id AS story_id_b,
-    d.site AS site_b
-FROM claim_timeline a
-JOIN claim_timeline d
+    ad.story_id AS story_id_b,
+    ad.site AS site_b
+FROM contradiction_sides a
+JOIN contradiction_sides d
   ON d.cluster_id = a.cluster_id
  AND a.stance = 'assert' AND d.stance = 'deny'
  AND a.speaker IS DISTINCT FROM d.speaker
+JOIN articles aa ON aa.article_id = a.article_id
+JOIN articles ad ON ad.article_id = d.article_id
 JOIN claim_clusters k ON k.cluster_id = a.cluster_id
 ORDER BY a.cluster_id, date_a NULLS LAST, speaker_a, date_b NULLS LAST, speaker_b
 """

@@ -25,8 +25,9 @@ from typing import Any
 import duckdb
 
 from claimwire.explorer.params import Paging, SearchParams
+from claimwire.warehouse.queries import CLAIM_DAY, day_range
 
-DAY = "coalesce(c.claimed_on, CAST(a.published_at AS DATE))"
+DAY = CLAIM_DAY
 # Enough for any chart a person can read; beyond it the page says how many were left out.
 CHART_LIMIT = 1000
 CONTRADICTION_LIMIT = 100
@@ -110,9 +111,11 @@ def _speaker_condition(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, 
             [speaker_ids_named(con, name), name.lower()])
 
 
-def _claim_filters(con: duckdb.DuckDBPyConnection, p: SearchParams
-                   ) -> tuple[list[str], list[Any]]:
-    where, params = ["a.duplicate_of IS NULL"], []
+def _speaker_stance_conditions(con: duckdb.DuckDBPyConnection, p: SearchParams
+                                ) -> tuple[list[str], list[Any]]:
+    """The claim filters (speaker, stance) as conditions on claims `c`."""
+    where: list[str] = []
+    params: list[Any] = []
     if p.speaker:
         sql, values = _speaker_condition(con, p.speaker)
         where.append(sql)
@@ -120,19 +123,28 @@ def _claim_filters(con: duckdb.DuckDBPyConnection, p: SearchParams
     if p.stance:
         where.append("c.stance = ?")
         params.append(p.stance)
-    if p.since:
-        where.append(f"{DAY} >= ?")
-        params.append(p.since)
-    if p.until:
-        where.append(f"{DAY} <= ?")
-        params.append(p.until)
+    return where, params
+
+
+def _article_conditions(p: SearchParams, day: str) -> tuple[list[str], list[Any]]:
+    """Original articles `a` of the site and story asked for, with `day` in the date range."""
+    where: list[str] = ["a.duplicate_of IS NULL"]
+    params: list[Any] = []
     if p.site:
         where.append("a.site = ?")
         params.append(p.site)
     if p.story:
         where.append("a.story_id = ?")
         params.append(p.story)
-    return where, params
+    in_range, range_params = day_range(day, p.since, p.until)
+    return where + in_range, params + range_params
+
+
+def _claim_filters(con: duckdb.DuckDBPyConnection, p: SearchParams
+                   ) -> tuple[list[str], list[Any]]:
+    where, params = _article_conditions(p, DAY)
+    claim_where, claim_params = _speaker_stance_conditions(con, p)
+    return where + claim_where, params + claim_params
 
 
 def search_claims(con: duckdb.DuckDBPyConnection, p: SearchParams) -> Page:
@@ -146,29 +158,10 @@ def search_claims(con: duckdb.DuckDBPyConnection, p: SearchParams) -> Page:
 
 def _article_filters(con: duckdb.DuckDBPyConnection, p: SearchParams
                      ) -> tuple[list[str], list[Any]]:
-    where, params = ["a.duplicate_of IS NULL"], []
-    if p.site:
-        where.append("a.site = ?")
-        params.append(p.site)
-    if p.story:
-        where.append("a.story_id = ?")
-        params.append(p.story)
-    if p.since:
-        where.append("CAST(a.published_at AS DATE) >= ?")
-        params.append(p.since)
-    if p.until:
-        where.append("CAST(a.published_at AS DATE) <= ?")
-        params.append(p.until)
-    if p.speaker or p.stance:
+    where, params = _article_conditions(p, "CAST(a.published_at AS DATE)")
+    inner, inner_params = _speaker_stance_conditions(con, p)
+    if inner:
         # An article qualifies through one claim that meets both claim filters.
-        inner, inner_params = [], []
-        if p.speaker:
-            sql, values = _speaker_condition(con, p.speaker)
-            inner.append(sql)
-            inner_params += values
-        if p.stance:
-            inner.append("c.stance = ?")
-            inner_params.append(p.stance)
         where.append(f"a.article_id IN (SELECT c.article_id FROM claims c "
                      f"WHERE {' AND '.join(inner)})")
         params += inner_params

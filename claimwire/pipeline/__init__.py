@@ -25,6 +25,7 @@ from claimwire.pipeline.loading import (
     check_staged,
     derive_reporting,
     derive_staged,
+    edit_feeds,
     import_feeds,
     load_staged,
     rebuild_search_index,
@@ -60,7 +61,7 @@ from claimwire.window import Window
 __all__ = [
     "ArchivedFeed", "BackfillSource", "CCNewsWarc", "NoFeedsError", "RunSummary", "Sitemap",
     "WarcFile", "Window", "acquire", "backfill_sources", "batch_counts", "check_staged",
-    "derive_reporting", "derive_staged", "feed_states", "import_feeds", "load_staged",
+    "derive_reporting", "derive_staged", "edit_feeds", "feed_states", "import_feeds", "load_staged",
     "new_run_id", "plan_poll", "plan_transform", "poll_shard", "rebuild_search_index",
     "record_run", "remove_plans", "run_backfill", "run_ingest", "transform_batches",
     "transform_in_workers", "transform_pool", "transform_shard", "transform_shard_size",

@@ -281,9 +281,15 @@ def record_run(config: Config, run: dict[str, Any]) -> None:
     load_staged(config, [writer.write()], run_id=run["run_id"], derive_after=False)
 
 
+def edit_feeds(config: Config, edits: list[dict[str, Any]], *, run_id: str) -> int:
+    """Apply feed-list edits (rows of the `feeds` table, NULL meaning "keep";
+    see `warehouse.feed_edits`) through the loader; return how many feeds became listed."""
+    writer = BatchWriter(config.staging_location, "feed_edits", run_id)
+    writer.add("feeds", rows_to_arrow(schema.feeds, edits))
+    return load_staged(config, [writer.write()], run_id=run_id, derive_after=False).feeds_added
+
+
 def import_feeds(config: Config, feeds: list[dict[str, Any]], *, run_id: str) -> int:
     """Add feeds (rows of the `feeds` table) to the warehouse's feed list; feeds
-    already listed keep their state. Returns how many were new."""
-    writer = BatchWriter(config.staging_location, "feeds", run_id)
-    writer.add("feeds", rows_to_arrow(schema.feeds, feeds))
-    return load_staged(config, [writer.write()], run_id=run_id).feeds_added
+    already stored keep their poll state. Returns how many were not listed before."""
+    return edit_feeds(config, [{**row, "listed": True} for row in feeds], run_id=run_id)

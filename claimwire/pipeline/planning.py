@@ -12,13 +12,14 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 
 from claimwire import storage
 from claimwire.config import Config
-from claimwire.records import FeedState, PendingDocument
+from claimwire.records import FeedState, PageRetry, PendingDocument
 from claimwire.warehouse import queries
 from claimwire.warehouse.backends import NoLakeYet
 from claimwire.warehouse.db import reading
@@ -70,7 +71,7 @@ def _stored(config: Config, query: Callable[[duckdb.DuckDBPyConnection], list[T]
         with reading(config.warehouse, wait_seconds=config.lock_timeout) as con:
             try:
                 return query(con)
-            except duckdb.CatalogException:  # a warehouse created but not yet migrated
+            except (duckdb.CatalogException, duckdb.BinderException):  # not yet migrated
                 return []
     except NoLakeYet:  # a DuckLake no loader has created yet
         return []
@@ -79,12 +80,19 @@ def _stored(config: Config, query: Callable[[duckdb.DuckDBPyConnection], list[T]
 # ---------------------------------------------------------------- polling
 
 
+def stored_feed_states(config: Config) -> list[FeedState]:
+    """Every feed stored in the warehouse, listed or not (none without a warehouse)."""
+    return _stored(config, queries.stored_feeds)
+
+
 def feed_states(config: Config, feed_urls: list[str] | None = None) -> list[FeedState]:
-    """The feeds to poll with their stored state: the config's and those imported
-    into the warehouse, or exactly `feed_urls`."""
+    """The feeds to poll with their stored state: the config's and those listed in
+    the warehouse (added or imported), or exactly `feed_urls` (which does not list
+    them: a feed polled once is not polled again unless listed)."""
     stored = {f.feed_url: f for f in _stored(config, queries.stored_feeds)}
     configured = {f.url: f for f in config.feeds}
-    wanted = list(dict.fromkeys(feed_urls)) if feed_urls else [*configured, *stored]
+    listed = [url for url, f in stored.items() if f.listed]
+    wanted = list(dict.fromkeys(feed_urls)) if feed_urls else [*configured, *listed]
     states = []
     for url in dict.fromkeys(_follow_moves(u, stored) for u in wanted):
         state = stored.get(url) or FeedState(feed_url=url, added_at=utcnow())
@@ -115,12 +123,38 @@ def plan_poll(
     """One plan file per shard of feeds (the given `states`, else `feed_states`); their paths."""
     if states is None:
         states = feed_states(config, feed_urls)
-    return _write_plans(
+    paths = _write_plans(
         config, "poll", "feeds", shard(states, shard_size or config.airflow.feeds_per_shard))
+    _add_retries(config, paths)
+    return paths
+
+
+def _add_retries(config: Config, plan_paths: list[str]) -> None:
+    """Each plan gets the pending page retries of its feeds (`pipeline.retries`)."""
+    if not plan_paths:
+        return
+    pending = _stored(config, queries.page_retries)
+    if not pending:
+        return
+    by_feed: dict[str, list[dict[str, Any]]] = {}
+    for row in pending:
+        by_feed.setdefault(row["feed_url"], []).append(PageRetry(**row).to_json())
+    for path in plan_paths:
+        plan = json.loads(storage.read_bytes(path))
+        mine = [r for f in plan["feeds"] for r in by_feed.get(f["feed_url"], [])]
+        if mine:
+            write_json_atomic(path if storage.is_url(path) else Path(path),
+                              {**plan, "retries": mine})
 
 
 def read_poll_plan(plan_path: str) -> list[FeedState]:
     return [FeedState.from_json(row) for row in _read_plan(plan_path, "feeds")]
+
+
+def read_plan_retries(plan_path: str) -> list[PageRetry]:
+    """The page retries a poll plan carries (none in plans of older versions)."""
+    rows = json.loads(storage.read_bytes(plan_path)).get("retries") or []
+    return [PageRetry.from_json(row) for row in rows]
 
 
 # ---------------------------------------------------------------- transform

@@ -21,8 +21,9 @@ from claimwire.ingest.feeds import FeedItem
 from claimwire.ingest.fetch import commit_records, fetch_new_pages, is_known
 from claimwire.ingest.http import HttpClient
 from claimwire.ingest.poll import PollOutcome, item_row, poll_feed
-from claimwire.pipeline.planning import read_poll_plan
-from claimwire.records import DocumentRow, FeedState, FetchRow, ItemRow
+from claimwire.pipeline import retries
+from claimwire.pipeline.planning import read_plan_retries, read_poll_plan
+from claimwire.records import DocumentRow, FeedState, FetchRow, ItemRow, PageRetry
 from claimwire.warehouse import schema
 from claimwire.warehouse.staging import BatchWriter, rows_to_arrow, utcnow
 from claimwire.window import Window
@@ -31,7 +32,7 @@ from claimwire.window import Window
 FeedReport = Callable[[str, str], None]
 
 _RESULT_COUNTS = {
-    "not_modified": "feeds_not_modified", "unchanged": "feeds_unchanged",
+    "not_modified": "feeds_not_modified", "unchanged": "feeds_unchanged", "empty": "feeds_empty",
     "failed": "feeds_failed", "disabled": "feeds_disabled", "backing_off": "feeds_backing_off",
 }
 
@@ -50,6 +51,8 @@ class Acquired:
     counts: RunCounts = field(default_factory=RunCounts)
     # Seconds a source may spend parsing one feed document (`[polling] parse_timeout`).
     parse_timeout: float | None = None
+    # Pages whose fetch failed in earlier runs (`pipeline.retries`), from the plan.
+    retries: list[PageRetry] = field(default_factory=list)
     # Lines from a unit still at work (a CC-NEWS file takes minutes); `acquire` sets it.
     say: Callable[[str], None] = field(default=lambda line: None, repr=False)
 
@@ -69,8 +72,10 @@ def stage_acquired(
     items: list[ItemRow] = [item_row(source, item, seen_now) for source, item in acquired.items]
     new = [(source, item) for source, item in acquired.items
            if not is_known(archive, source, item)]
+    new, retried, settled = retries.with_retries(archive, acquired.retries, new, seen_now)
     fetched = fetch_new_pages(client, archive, new, run_id=acquired.run_id, deadline=deadline)
     counts = acquired.counts
+    counts.pages_retried += retried
     counts.items_seen += len(acquired.items)
     counts.items_new += len({item.canonical_url for _, item in new}) + len(acquired.documents)
     counts.pages_fetched += len(fetched.documents) + len(acquired.documents)
@@ -88,6 +93,9 @@ def stage_acquired(
     writer.add("fetches", rows_to_arrow(schema.fetches, acquired.fetches + fetched.fetches))
     writer.add("documents",
                rows_to_arrow(schema.documents, acquired.documents + fetched.documents))
+    writer.add("page_retries", rows_to_arrow(schema.page_retries, retries.outcome_rows(
+        acquired.retries, fetched, settled, seen_now, config.polling,
+        {f.feed_url for f in acquired.feeds})))
     writer.info = counts.to_dict()
     writer.records = [key for key, _ in fetched.records]
     writer.feed_urls = sorted({f.feed_url for f in acquired.feeds})
@@ -128,7 +136,7 @@ def poll_shard(
     if deadline is None:
         deadline = time.monotonic() + config.polling.fetch_budget
     archive = RawArchive(config.raw_archive_location)
-    acquired = Acquired(run_id)
+    acquired = Acquired(run_id, retries=read_plan_retries(plan_path))
     with HttpClient(config.http) as client:
         def poll_one(feed: FeedState) -> PollOutcome:
             if time.monotonic() >= deadline:

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from claimwire.cli_progress import duration
+
 # Seconds between lines while one file is read.
 EVERY = 10.0
 
@@ -56,10 +58,10 @@ class FileMeter:
         text = f"file {self.position}/{self.run.total}: {detail}, {size} at {self._rate()}"
         left = self._left_here()
         if left is not None:
-            text += f"; ETA {_duration(left)} for this file"
+            text += f"; ETA {duration(left)} for this file"
             rest = self._left_after(left)
             if rest is not None and self.position < self.run.total:
-                text += f", {_duration(rest)} for all"
+                text += f", {duration(rest)} for all"
         return text
 
     def finish(self, detail: str, *, timed: bool = True) -> str:
@@ -69,11 +71,11 @@ class FileMeter:
         if timed:
             self.run.durations.append(seconds)
         text = (f"file {self.position}/{self.run.total} done: {detail}; "
-                f"{_mb(self.bytes_read)} in {_duration(seconds)} ({self._rate()})")
+                f"{_mb(self.bytes_read)} in {duration(seconds)} ({self._rate()})")
         after = self.run.total - self.position
         per_file = self.run.per_file()
         if after > 0 and per_file is not None:
-            text += f"; ETA {_duration(after * per_file)} for the {after} file(s) left"
+            text += f"; ETA {duration(after * per_file)} for the {after} file(s) left"
         return text
 
     def _rate(self) -> str:
@@ -117,11 +119,3 @@ class _Metered(io.RawIOBase):
 def _mb(count: int | None) -> str:
     megabytes = (count or 0) / 1e6
     return f"{megabytes:,.0f} MB" if megabytes >= 10 else f"{megabytes:.1f} MB"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

@@ -38,7 +38,7 @@ from claimwire.records import DocumentRow, FetchRow
 from claimwire.window import Window
 
 if TYPE_CHECKING:
-    from claimwire.ingest.warc import WarcStats
+    from claimwire.ingest.warc import WarcPage, WarcStats
 
 # (source unit, one-line account of what it found)
 SourceReport = Callable[[str, str], None]
@@ -130,13 +130,7 @@ class WarcFile(_Located):
         stats = WarcStats()
         origin = f"warc:{Path(self.location).name}"
         for page in read_warc_pages([Path(self.location)], window, stats=stats):
-            into.documents.append(DocumentRow(
-                doc_id=url_key(page.canonical_url), url=page.url,
-                canonical_url=page.canonical_url, final_url=page.url, feed_url=origin,
-                guid=page.url, raw_sha256=archive.put(page.body),
-                content_type=page.content_type, charset=page.charset,
-                published_at=page.date, fetched_at=page.record_date,
-            ))
+            into.documents.append(_warc_document(page, origin, archive))
         into.counts.warc_records += stats.records
         into.counts.warc_damaged += stats.damaged
         return (f"{stats.records} record(s), {stats.pages} page(s) in range, "
@@ -198,13 +192,7 @@ class CCNewsWarc:
                 fetch.content_type, meter.length = body.content_type, body.length
                 reader = meter.reader(body, lambda: into.say(meter.line(_kept(stats))))
                 for page in read_warc_pages([reader], window, stats=stats, want=want):
-                    documents.append(DocumentRow(
-                        doc_id=url_key(page.canonical_url), url=page.url,
-                        canonical_url=page.canonical_url, final_url=page.url, feed_url=origin,
-                        guid=page.url, raw_sha256=archive.put(page.body),
-                        content_type=page.content_type, charset=page.charset,
-                        published_at=page.date, fetched_at=page.record_date,
-                    ))
+                    documents.append(_warc_document(page, origin, archive))
                     failpoint("cc_news_page_archived")
         except StreamError as exc:
             if is_transient(exc.error):
@@ -229,6 +217,17 @@ class CCNewsWarc:
             f"{stats.bad_status:,} not 200, {stats.not_response:,} not responses, "
             f"{stats.too_large:,} too large, {stats.damaged:,} damaged"
             + (f" ({_short(stats.errors[0])})" if stats.errors else ""))
+
+
+def _warc_document(page: WarcPage, origin: str, archive: RawArchive) -> DocumentRow:
+    """The document row of a page read from a WARC file (named `origin`), its body archived."""
+    return DocumentRow(
+        doc_id=url_key(page.canonical_url), url=page.url,
+        canonical_url=page.canonical_url, final_url=page.url, feed_url=origin,
+        guid=page.url, raw_sha256=archive.put(page.body),
+        content_type=page.content_type, charset=page.charset,
+        published_at=page.date, fetched_at=page.record_date,
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -41,6 +41,13 @@ def summary(article: SampleArticle, length: int = 240) -> str:
     return first[:length].rsplit(" ", 1)[0] + "…"
 
 
+def _meta_properties(properties: dict[str, str]) -> str:
+    """Open Graph style `<meta property=... content=...>` tags, one a line, in order."""
+    return "\n".join(
+        f'<meta property="{name}" content="{_e(value)}">' for name, value in properties.items()
+    )
+
+
 def _head(article: SampleArticle, base_url: str) -> str:
     description = summary(article)
     json_ld = {
@@ -60,6 +67,17 @@ def _head(article: SampleArticle, base_url: str) -> str:
     # `</` must not appear raw inside a script element.
     ld = json.dumps(json_ld, ensure_ascii=False, indent=1).replace("</", "<\\/")
     published = article.published.isoformat()
+    properties = _meta_properties({
+        "og:type": "article",
+        "og:title": article.title,
+        "og:description": description,
+        "og:site_name": article.site_name,
+        "og:url": article.url,
+        "og:locale": "en_GB",
+        "article:published_time": published,
+        "article:modified_time": published,
+        "article:section": article.section,
+    })
     return f"""<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -67,15 +85,7 @@ def _head(article: SampleArticle, base_url: str) -> str:
 <link rel="canonical" href="{_e(article.url)}">
 <meta name="description" content="{_e(description)}">
 <meta name="author" content="{_e(article.author)}">
-<meta property="og:type" content="article">
-<meta property="og:title" content="{_e(article.title)}">
-<meta property="og:description" content="{_e(description)}">
-<meta property="og:site_name" content="{_e(article.site_name)}">
-<meta property="og:url" content="{_e(article.url)}">
-<meta property="og:locale" content="en_GB">
-<meta property="article:published_time" content="{published}">
-<meta property="article:modified_time" content="{published}">
-<meta property="article:section" content="{_e(article.section)}">
+{properties}
 <link rel="alternate" type="application/rss+xml" title="RSS" href="{_e(base_url)}/feeds/rss.xml">
 <link rel="alternate" type="application/atom+xml" title="Atom" href="{_e(base_url)}/feeds/atom.xml">
 <link rel="stylesheet" href="/static/site.css">

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from spacy.tokens import Doc, Span, Token
 
@@ -276,13 +277,16 @@ def cue_drafts(text: str, parsed: Parsed, quotes: list[QuoteSpan]) -> list[Draft
                 and tok.i + 1 < len(tok.doc)
                 and (tok.doc[tok.i + 1].lower_ == "to")
             ):
-                d = _according(text, tok, sent, off, quotes)
+                finder = _according
             elif _is_cue(tok):
-                d = _from_cue(text, tok, sent, off, quotes)
+                finder = _from_cue
             elif tok.pos_ == "NOUN" and tok.lower_ in CLAIM_NOUNS:
-                d = _from_claim_noun(text, tok, sent, off, quotes)
+                finder = _from_claim_noun
             else:
                 continue
+            if _quote_at(quotes, off + tok.idx) is not None:
+                continue  # a cue inside a quotation belongs to the quoted speaker
+            d = finder(text, tok, sent, off, quotes)
             if d is not None:
                 out.append(d)
     return out
@@ -308,8 +312,6 @@ def _from_cue(
     text: str, verb: Token, sent: Span, off: int, quotes: list[QuoteSpan]
 ) -> Draft | None:
     pos = off + verb.idx
-    if _quote_at(quotes, pos) is not None:
-        return None  # a cue inside a quotation belongs to the quoted speaker
     if verb.dep_ == "xcomp" and verb.head.lemma_.lower() in _REFUSALS:
         return None  # "declined to comment on X" says nothing about X
     if _irrealis(verb):
@@ -372,27 +374,62 @@ def _from_cue(
         if q is None:
             return None
         start, end, quote_type, head = q.inner_start, q.inner_end, "direct", None
-    if quote_type == "indirect" and quoted_fraction(text, start, end, quotes) >= DIRECT_SHARE:
-        quote_type = "direct"
+    if quote_type == "indirect":
+        quote_type = _quote_type(text, start, end, quotes)
     if quote_type == "indirect" and re.match(r"(who|which|whom|whose)\b", text[start:end]):
         return None  # a relative clause misread as the complement
     anaphoric = quote_type == "indirect" and bool(_ANAPHORIC.match(text[start:end]))
     if quote_type == "indirect" and _words(text[start:end]) < 2 and not anaphoric:
         return None
+    return _span_draft(
+        text,
+        quotes,
+        cue,
+        pos,
+        speaker,
+        start,
+        end,
+        sent_start,
+        sent_end,
+        quote_type=quote_type,
+        negated=negated,
+        cue_tok=verb,
+        content_head=head,
+        anaphoric=anaphoric,
+        hint=hint,
+    )
+
+
+def _quote_type(text: str, start: int, end: int, quotes: list[QuoteSpan]) -> str:
+    """ "direct" when text[start:end] stands mostly inside quotation marks, else "indirect"."""
+    return "direct" if quoted_fraction(text, start, end, quotes) >= DIRECT_SHARE else "indirect"
+
+
+def _span_draft(
+    text: str,
+    quotes: list[QuoteSpan],
+    cue: str,
+    pos: int,
+    speaker: SpeakerPhrase,
+    start: int,
+    end: int,
+    sent_start: int,
+    sent_end: int,
+    quote_type: str | None = None,
+    **more: Any,
+) -> Draft:
+    """The draft of a cue at `pos` whose content is text[start:end] in the sentence
+    text[sent_start:sent_end]; its quote type, unless given, by `_quote_type`."""
     return Draft(
         cue=cue,
         cue_pos=pos,
         speaker=speaker,
         start=start,
         end=end,
-        quote_type=quote_type,
+        quote_type=quote_type or _quote_type(text, start, end, quotes),
         sent_start=sent_start,
         sent_end=sent_end,
-        negated=negated,
-        cue_tok=verb,
-        content_head=head,
-        anaphoric=anaphoric,
-        hint=hint,
+        **more,
     )
 
 
@@ -453,8 +490,6 @@ def _from_claim_noun(
 ) -> Draft | None:
     """ "Ukrainian claims that X", "claims made by Zelensky about X"."""
     pos = off + noun.idx
-    if _quote_at(quotes, pos) is not None:
-        return None
     source: Token | None = None
     for c in noun.children:
         if (c.dep_ == "poss" and c.pos_ == "PROPN") or (
@@ -478,18 +513,9 @@ def _from_claim_noun(
     start, end = _trim(text, off + s, off + e)
     if _words(text[start:end]) < 2:
         return None
-    quote_type = (
-        "direct" if quoted_fraction(text, start, end, quotes) >= DIRECT_SHARE else ("indirect")
-    )
-    return Draft(
-        cue=_NOUN_CUES.get(noun.lemma_.lower(), "claim"),
-        cue_pos=pos,
-        speaker=speaker,
-        start=start,
-        end=end,
-        quote_type=quote_type,
-        sent_start=off + sent.start_char,
-        sent_end=off + sent.end_char,
+    cue = _NOUN_CUES.get(noun.lemma_.lower(), "claim")
+    return _span_draft(
+        text, quotes, cue, pos, speaker, start, end, off + sent.start_char, off + sent.end_char
     )
 
 
@@ -497,8 +523,6 @@ def _according(
     text: str, tok: Token, sent: Span, off: int, quotes: list[QuoteSpan]
 ) -> Draft | None:
     pos = off + tok.idx
-    if _quote_at(quotes, pos) is not None:
-        return None
     to = tok.doc[tok.i + 1]
     objs = [c for c in to.children if c.dep_ == "pobj"]
     if not objs:
@@ -521,19 +545,8 @@ def _according(
         start, end = max((before, after), key=lambda r: r[1] - r[0])
     if _words(text[start:end]) < 3:
         return None
-    quote_type = (
-        "direct" if quoted_fraction(text, start, end, quotes) >= DIRECT_SHARE else ("indirect")
-    )
-    return Draft(
-        cue="according to",
-        cue_pos=pos,
-        speaker=speaker,
-        start=start,
-        end=end,
-        quote_type=quote_type,
-        sent_start=sent_start,
-        sent_end=sent_end,
-        according=True,
+    return _span_draft(
+        text, quotes, "according to", pos, speaker, start, end, sent_start, sent_end, according=True
     )
 
 

@@ -31,7 +31,13 @@ import duckdb
 import pyarrow as pa
 
 from claimwire.transform.derive.terms import TermIndex, content_terms, term_limit
-from claimwire.warehouse.idsets import id_table, literal_list, registered, update_column
+from claimwire.warehouse.idsets import (
+    id_table,
+    literal_list,
+    registered,
+    rows_with,
+    update_column,
+)
 
 MIN_SIMILARITY = 0.5
 # Two shared stems at least: one common word ("war") is never a proposition.
@@ -247,8 +253,8 @@ def assign_claim_clusters(con: duckdb.DuckDBPyConnection, article_ids: list[str]
                datediff('day', DATE '1970-01-01',
                         CAST(coalesce(a.published_at, a.first_seen_at) AS DATE)) AS reported
         FROM claims c JOIN articles a USING (article_id)
-        WHERE c.article_id IN ({literal_list(article_ids)})
-          AND a.article_id IN ({literal_list(article_ids)})
+        WHERE {rows_with(con, "claims", "article_id", article_ids, "c")}
+          AND {rows_with(con, "articles", "article_id", article_ids, "a")}
           AND c.claim_cluster_id IS NULL AND a.duplicate_of IS NULL
         """
     ).fetchall()
@@ -296,6 +302,20 @@ def touch_clusters(con: duckdb.DuckDBPyConnection, clusters: list[str] | str) ->
             con.execute("INSERT INTO derive_touched_clusters SELECT id FROM touched_now")
 
 
+def forget_claims(con: duckdb.DuckDBPyConnection, claim_ids: list[str]) -> None:
+    """Claims deleted from the warehouse (their article was re-processed): out of
+    the term index, and their clusters' summaries recomputed now, since the
+    derive pass that follows may run on another connection."""
+    if not claim_ids:
+        return
+    clusters = [r[0] for r in con.execute(
+        f"SELECT DISTINCT cluster_id FROM {CLAIM_TERMS.lists} "
+        f"WHERE claim_id IN ({literal_list(claim_ids)}) AND cluster_id IS NOT NULL").fetchall()]
+    CLAIM_TERMS.remove(con, claim_ids)
+    touch_clusters(con, clusters)
+    summarize_clusters(con)
+
+
 def summarize_clusters(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute the summary rows (`claim_cluster_stats`, what the view
     `claim_clusters` shows) of the clusters this pass touched; how many."""
@@ -304,12 +324,30 @@ def summarize_clusters(con: duckdb.DuckDBPyConnection) -> int:
                 "SELECT DISTINCT id FROM derive_touched_clusters WHERE id IS NOT NULL")
     touched = con.execute("SELECT count(*) FROM cs_ids").fetchone()[0]
     if touched:
-        con.execute("DELETE FROM claim_cluster_stats WHERE cluster_id IN (SELECT id FROM cs_ids)")
-        con.execute(f"INSERT INTO claim_cluster_stats BY NAME {CLUSTER_SUMMARY} "
-                    "WHERE cluster_id IN (SELECT id FROM cs_ids) GROUP BY cluster_id")
+        # One read of the touched clusters' claims for both tables.
+        con.execute("CREATE OR REPLACE TEMP TABLE cs_claims AS SELECT * FROM claim_timeline "
+                    "WHERE cluster_id IN (SELECT id FROM cs_ids)")
+        for table in ("claim_cluster_stats", "contradiction_sides"):
+            con.execute(f"DELETE FROM {table} WHERE cluster_id IN (SELECT id FROM cs_ids)")
+        con.execute("INSERT INTO claim_cluster_stats BY NAME "
+                    f"{CLUSTER_SUMMARY.format(timeline='cs_claims')} GROUP BY cluster_id")
+        con.execute(f"INSERT INTO contradiction_sides BY NAME "
+                    f"{CONTRADICTION_SIDES.format(timeline='cs_claims')}")
+        con.execute("DROP TABLE cs_claims")
     con.execute("DROP TABLE cs_ids")
     con.execute("DELETE FROM derive_touched_clusters")
     return touched
+
+
+def summarize_all_clusters(con: duckdb.DuckDBPyConnection) -> None:
+    """Every cluster's summary and contradiction sides, made anew (migrations,
+    generated warehouses)."""
+    for table in ("claim_cluster_stats", "contradiction_sides"):
+        con.execute(f"DELETE FROM {table}")
+    con.execute("INSERT INTO claim_cluster_stats BY NAME "
+                f"{CLUSTER_SUMMARY.format(timeline='claim_timeline')} GROUP BY cluster_id")
+    con.execute("INSERT INTO contradiction_sides BY NAME "
+                f"{CONTRADICTION_SIDES.format(timeline='claim_timeline')}")
 
 
 # One row per cluster: its label is its earliest claim's wording (ties by
@@ -326,7 +364,17 @@ SELECT
     bool_or(stance = 'assert') AND bool_or(stance = 'deny') AS contradicted,
     min(day) AS first_day,
     max(day) AS last_day
-FROM claim_timeline
+FROM {timeline}
+"""
+
+# The asserting and denying claims of contradicted clusters (what the view
+# `contradictions` pairs), over `claim_timeline` rows.
+CONTRADICTION_SIDES = """
+SELECT claim_id, cluster_id, article_id, speaker, stance, day, content
+FROM {timeline}
+WHERE stance IN ('assert', 'deny') AND cluster_id IN (
+    SELECT cluster_id FROM {timeline} GROUP BY cluster_id
+    HAVING bool_or(stance = 'assert') AND bool_or(stance = 'deny'))
 """
 
 
@@ -366,7 +414,7 @@ def _stored_candidates(
                 GROUP BY ALL
             ),
             clustered AS MATERIALIZED (
-                SELECT c.a, c.b, c.shared, l.cluster_id AS cluster, l.day, l.terms
+                SELECT c.a, c.b, c.shared, l.cluster_id AS cluster
                 FROM cand c JOIN {CLAIM_TERMS.lists} l ON l.claim_id = c.b
                 WHERE l.day {window} AND l.cluster_id IS NOT NULL
             ),
@@ -374,9 +422,16 @@ def _stored_candidates(
                 SELECT a, cluster FROM clustered GROUP BY a, cluster
                 QUALIFY row_number() OVER (PARTITION BY a ORDER BY sum(shared) DESC, cluster)
                         <= {CANDIDATE_CLUSTERS}
+            ),
+            chosen AS MATERIALIZED (
+                SELECT x.b, any_value(x.cluster) AS cluster, list(x.a) AS news
+                FROM clustered x JOIN best USING (a, cluster) GROUP BY x.b
             )
-            SELECT x.b, any_value(x.cluster), any_value(x.day), any_value(x.terms), list(x.a)
-            FROM clustered x JOIN best USING (a, cluster) GROUP BY x.b
+            -- Term lists are read for the chosen members only, not for every
+            -- claim sharing a rare stem.
+            SELECT ch.b, ch.cluster, l.day, l.terms, ch.news
+            FROM chosen ch JOIN {CLAIM_TERMS.lists} l ON l.claim_id = ch.b
+            WHERE l.day {window}
             """
         ).fetchall()
     stored = [(b, cluster, day, terms) for b, cluster, day, terms, _ in rows]

@@ -26,7 +26,13 @@ import pyarrow as pa
 
 from claimwire.transform.derive import minhash
 from claimwire.transform.derive.clusters import CLAIM_TERMS, touch_clusters
-from claimwire.warehouse.idsets import id_table, insert_arrow, literal_list, registered
+from claimwire.warehouse.idsets import (
+    id_table,
+    insert_arrow,
+    literal_list,
+    registered,
+    rows_with,
+)
 from claimwire.warehouse.staging import utcnow
 
 METHOD = "minhash"
@@ -94,7 +100,8 @@ def _fingerprint(
     missing = [aid for aid in ids if aid not in sigs]
     if missing:
         for article_id, text in con.execute(
-            f"SELECT article_id, text FROM articles WHERE article_id IN ({literal_list(missing)})"
+            "SELECT article_id, text FROM articles "
+            f"WHERE {rows_with(con, 'articles', 'article_id', missing)}"
         ).fetchall():
             sigs[article_id] = minhash.signature(
                 text or "", settings.num_perm, settings.shingle_size)

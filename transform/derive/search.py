@@ -39,7 +39,7 @@ from pathlib import Path
 import duckdb
 
 from claimwire.warehouse import schema
-from claimwire.warehouse.idsets import literal_list
+from claimwire.warehouse.idsets import literal_list, rows_with
 
 FTS_PACKAGE = "duckdb_extension_fts"
 POSTING_PARTS = schema.SEARCH_POSTING_PARTS
@@ -159,10 +159,11 @@ def _remove(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
 
 
 def _add(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
+    of_articles = rows_with(con, "articles", "article_id", ids)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE search_new_tokens AS
         WITH src AS (
-            SELECT article_id, title, text FROM articles WHERE article_id IN ({literal_list(ids)})
+            SELECT article_id, title, text FROM articles WHERE {of_articles}
         ),
         words AS (
             SELECT article_id, unnest({_tokens("title")}) AS w FROM src
@@ -184,7 +185,7 @@ def _add(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
         FROM articles a
         LEFT JOIN (SELECT article_id, sum(tf) AS len FROM search_new_tokens GROUP BY ALL) l
           USING (article_id)
-        WHERE a.article_id IN ({literal_list(ids)})""")
+        WHERE {rows_with(con, "articles", "article_id", ids, "a")}""")
     n, total = con.execute(
         "SELECT count(*), coalesce(sum(len), 0) FROM search_new_docs").fetchone()
     con.execute("INSERT INTO search_docs BY NAME SELECT * FROM search_new_docs")

@@ -25,7 +25,13 @@ from claimwire.transform.claims.identity import (
     resolve_identities,
 )
 from claimwire.transform.derive.clusters import touch_clusters
-from claimwire.warehouse.idsets import id_table, insert_arrow, literal_list, update_column
+from claimwire.warehouse.idsets import (
+    id_table,
+    insert_arrow,
+    literal_list,
+    rows_with,
+    update_column,
+)
 from claimwire.warehouse.staging import utcnow
 
 
@@ -60,12 +66,12 @@ class _StoredIdentities:
 def assign_speakers(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
     """Give the claims of these (original) articles their speaker identity;
     return how many identities were created or changed."""
-    listed = literal_list(article_ids)
     rows = con.execute(
         "SELECT c.claim_id, c.speaker, c.speaker_canonical, c.speaker_type, "
         "       c.speaker_aliases, c.article_id, a.story_id "
         "FROM claims c JOIN articles a USING (article_id) "
-        f"WHERE c.article_id IN ({listed}) AND a.article_id IN ({listed}) "
+        f"WHERE {rows_with(con, 'claims', 'article_id', article_ids, 'c')} "
+        f"AND {rows_with(con, 'articles', 'article_id', article_ids, 'a')} "
         "AND a.duplicate_of IS NULL ORDER BY c.claim_id"
     ).fetchall()
     mentions = [

@@ -30,7 +30,13 @@ import duckdb
 import pyarrow as pa
 
 from claimwire.transform.derive.terms import TermIndex, content_terms, term_limit
-from claimwire.warehouse.idsets import id_table, literal_list, registered, update_column
+from claimwire.warehouse.idsets import (
+    id_table,
+    literal_list,
+    registered,
+    rows_with,
+    update_column,
+)
 
 TOP_TERMS = 30
 MIN_OVERLAP = 0.25
@@ -123,7 +129,7 @@ def assign_stories(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> in
         ARTICLE_TERMS.remove(con, copies)
         rows = con.execute(
             "SELECT article_id, published_at, first_seen_at, title, text FROM articles "
-            f"WHERE article_id IN ({literal_list(ids)}) AND duplicate_of IS NULL"
+            f"WHERE {rows_with(con, 'articles', 'article_id', ids)} AND duplicate_of IS NULL"
         ).fetchall()
         new = {r[0]: r for r in rows}
         if new:

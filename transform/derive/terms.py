@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from claimwire.transform.normalize import hash_key_text
 from claimwire.warehouse.backends import upsert
-from claimwire.warehouse.idsets import literal_list, registered
+from claimwire.warehouse.idsets import literal_list, registered, rows_with
 
 # Function words, auxiliaries, reporting and hedging verbs: they say how
 # something was said, not what it is about, so they never make two texts alike.
@@ -137,8 +137,8 @@ class TermIndex:
             return
         listed = literal_list(keys)
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE ti_gone AS
-            SELECT {self.key}, terms, day FROM {self.lists} WHERE {self.key} IN ({listed})""")
+            CREATE OR REPLACE TEMP TABLE ti_gone AS SELECT {self.key}, terms, day
+            FROM {self.lists} WHERE {rows_with(con, self.lists, self.key, keys)}""")
         found, lo, hi = con.execute("SELECT count(*), min(day), max(day) FROM ti_gone").fetchone()
         if found:
             con.execute(f"""
