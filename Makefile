@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint bench airflow clean chromium
+.PHONY: demo test lint bench airflow airflow-celery clean chromium
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "claimwire needs Python >= 3.11"'
@@ -54,6 +54,11 @@ bench: $(VENV)/.dev
 ## airflow: airflow standalone with this project's dags/ (AIRFLOW_HOME=./airflow_home)
 airflow: $(VENV)/.dev
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow-standalone.sh
+
+## airflow-celery: Airflow with the CeleryExecutor on this machine (Redis, PostgreSQL;
+## WORKERS=2 workers in directories of their own); see README, "Scaling out"
+airflow-celery: $(VENV)/.dev
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/airflow-celery.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -83,6 +83,28 @@ PLAN_ARGS: dict[str, Any] = {
 }
 
 
+def parse_time_settings() -> Any:
+    """The `[airflow]` settings a DAG file needs while it is parsed (the schedule).
+
+    A configuration the tasks cannot use must not make the DAG file fail to
+    import: a worker would then fail the task before it starts, with the cause
+    only in the DAG processor's and scheduler's logs. The defaults stand in,
+    the problem is logged, and each task's own `load_config()` raises it again,
+    so the cause is in that task's log.
+    """
+    import logging
+
+    from claimwire.config import AirflowSettings, ConfigError, load_config
+
+    try:
+        return load_config().airflow
+    except ConfigError as exc:
+        logging.getLogger("claimwire.dags").error(
+            "claimwire configuration unusable (%s); the DAG keeps its default schedule and "
+            "its tasks fail with this cause", exc)
+        return AirflowSettings()
+
+
 def poll_window_bounds(
     run_type: str,
     interval_start: datetime | None,

@@ -86,12 +86,12 @@ def _reading(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse, read-only; waits (saying so) while a load holds the lock."""
     from claimwire.warehouse.db import reading
 
-    with reading(config.warehouse_path, on_wait=_say) as con:
+    with reading(config.warehouse, on_wait=_say) as con:
         # A table name missing here must not find a Python object of that name instead.
         con.execute("SET python_enable_replacements = false")
         if not con.execute("SELECT count(*) FROM duckdb_tables() "
                            "WHERE table_name = 'schema_migrations'").fetchone()[0]:
-            raise WarehouseError(f"the warehouse {config.warehouse_path} is empty (no claimwire "
+            raise WarehouseError(f"the warehouse {config.warehouse} is empty (no claimwire "
                                  "tables yet): run `claimwire ingest` or `claimwire demo` first")
         yield con
 
@@ -221,7 +221,7 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
         raise UsageError(f"{out} is a directory; give a file name, e.g. {out / 'raw.warc.gz'}")
     with _reading(config) as con:
         documents = archived_documents(con, args.date_from, args.date_to)
-    written = export_warc(RawArchive(config.raw_archive_dir), documents, out)
+    written = export_warc(RawArchive(config.raw_archive_location), documents, out)
     print(f"wrote {written} response record(s) to {args.out}")
     return 0
 
@@ -261,7 +261,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         feeds = feed_status(con)
         runs = last_runs(con)
         failures = derive_failures(con)
-    print(f"warehouse {config.warehouse_path}")
+    print(f"warehouse {config.warehouse}")
     print("  " + ", ".join(f"{name} {n}" for name, n in counts.items()))
     print("\nfeeds")
     print(format_rows(*feeds, max_width=50))
@@ -270,10 +270,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     if failures[1]:
         print("\narticles whose derive failed (`claimwire derive --retry` retries those set aside)")
         print(format_rows(*failures, max_width=60))
-    quarantined = quarantined_batches(config.staging_path)
+    quarantined = quarantined_batches(config.staging_location)
     if quarantined:
-        print(f"\nquarantined staged batches ({quarantined[0][0].parent})")
-        print(format_rows(["batch", "reason"], [(p.name, r) for p, r in quarantined],
+        from claimwire import storage
+
+        print(f"\nquarantined staged batches ({storage.parent(quarantined[0][0])})")
+        print(format_rows(["batch", "reason"],
+                          [(storage.name(p), r) for p, r in quarantined],
                           max_width=80))
     return 0
 

@@ -130,6 +130,23 @@ class WarehouseSettings:
     # Seconds a run waits for another process to let go of the warehouse file
     # (a reader holding it, another run loading); queries wait a minute.
     lock_timeout: float = setting(900.0, minimum=0)
+    # "duckdb" (one file, the embedded default) or "ducklake" (catalog in
+    # PostgreSQL, Parquet data under `data_path`: several writers at once).
+    backend: str = setting("duckdb", nonempty=True)
+    # DuckLake's catalog, e.g. "postgres:dbname=claimwire host=127.0.0.1".
+    catalog: str | None = None
+    # Where DuckLake keeps its Parquet files: a folder or an s3:// URL.
+    data_path: str | None = None
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where the raw archive, staged batches and plan files live."""
+
+    # None: local folders beside the warehouse. "s3://bucket/prefix": an object store.
+    url: str | None = None
+    # An S3-compatible endpoint (MinIO, Ceph, a test server), e.g. "http://127.0.0.1:9000".
+    endpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,11 @@ class Config:
     staging_dir: Path | None = None
     workers: int = 0
     lock_timeout: float = 900.0
+    backend: str = "duckdb"
+    catalog: str | None = None
+    data_path: str | None = None
+    storage_url: str | None = None
+    storage_endpoint: str | None = None
     http: HttpSettings = field(default_factory=HttpSettings)
     polling: FeedPollSettings = field(default_factory=FeedPollSettings)
     claims: ClaimSettings = field(default_factory=ClaimSettings)
@@ -180,6 +202,30 @@ class Config:
         return self.warehouse_path.parent / (self.warehouse_path.stem + "-staging")
 
     @property
+    def raw_archive_location(self) -> Path | str:
+        """The raw archive: `raw_archive_dir`, or `raw/` under `[storage] url`."""
+        if self.storage_url:
+            return _under(self.storage_url, "raw")
+        return self.raw_archive_dir
+
+    @property
+    def staging_location(self) -> Path | str:
+        """Staged batches and plans: `staging_path`, or `staging/` under `[storage] url`."""
+        if self.storage_url:
+            return _under(self.storage_url, "staging")
+        return self.staging_path
+
+    @property
+    def warehouse(self) -> Any:
+        """What `warehouse.db` opens: the DuckDB file, or the DuckLake to attach."""
+        if self.backend == "ducklake":
+            from claimwire.warehouse.backends import DuckLake
+
+            return DuckLake(catalog=str(self.catalog), data_path=str(self.data_path),
+                            endpoint=self.storage_endpoint)
+        return self.warehouse_path
+
+    @property
     def worker_count(self) -> int:
         if self.workers > 0:
             return self.workers
@@ -192,8 +238,17 @@ class Config:
         return replace(self, http=replace(self.http, allow_networks=merged))
 
 
-SECTIONS = ("warehouse", "http", "polling", "claims", "dedup", "airflow", "backfill",
+SECTIONS = ("warehouse", "storage", "http", "polling", "claims", "dedup", "airflow", "backfill",
             "feeds")
+BACKENDS = ("duckdb", "ducklake")
+
+
+def _under(url: str, name: str) -> Path | str:
+    from claimwire import storage
+
+    if storage.is_url(url):
+        return str(storage.join(url, name))
+    return Path(os.path.expanduser(url)) / name
 FEED_KEYS = ("url", "name", "tags")
 
 
@@ -341,6 +396,28 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     if env_db:
         warehouse_path = Path(os.path.expanduser(env_db))
 
+    if warehouse.backend not in BACKENDS:
+        raise ConfigError(f"{path}: [warehouse] backend must be one of "
+                          f"{', '.join(BACKENDS)}, not {_shown(warehouse.backend)}")
+    if warehouse.backend == "ducklake" and not (warehouse.catalog and warehouse.data_path):
+        raise ConfigError(f"{path}: [warehouse] backend = \"ducklake\" needs catalog "
+                          "and data_path")
+    stored = _section(raw, "storage", StorageSettings, path)
+    storage_url = stored.url
+    if storage_url and "://" not in storage_url:
+        storage_url = str(_path(storage_url))
+    if stored.url and "://" in stored.url and not stored.url.startswith("s3://"):
+        raise ConfigError(f"{path}: [storage] url must be a folder or an s3:// URL, "
+                          f"not {_shown(stored.url)}")
+    data_path = warehouse.data_path
+    if data_path and "://" not in data_path:
+        data_path = str(_path(data_path))
+    for url in (storage_url, data_path):
+        if url and url.startswith("s3://") and stored.endpoint:
+            from claimwire import storage
+
+            storage.register_endpoint(url, stored.endpoint)
+
     http = _section(raw, "http", HttpSettings, path)
     for cidr in http.allow_networks:
         try:
@@ -353,6 +430,11 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         staging_dir=_path(warehouse.staging_dir),
         workers=warehouse.workers,
         lock_timeout=warehouse.lock_timeout,
+        backend=warehouse.backend,
+        catalog=warehouse.catalog,
+        data_path=data_path,
+        storage_url=storage_url,
+        storage_endpoint=stored.endpoint,
         http=http,
         polling=_section(raw, "polling", FeedPollSettings, path),
         claims=_section(raw, "claims", ClaimSettings, path),

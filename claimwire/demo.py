@@ -57,7 +57,7 @@ def run_demo(config: Config, *, port: int | None, report: Callable[[str], None])
         f"{g('pages_fetched')} pages fetched, {g('articles_loaded')} articles loaded, "
         f"{g('claims_loaded')} claims loaded"
     )
-    with reading(config.warehouse_path) as con:
+    with reading(config.warehouse) as con:
         articles = article_overview(con)
         claims = claim_overview(con)
     print("\narticles in the warehouse")

@@ -2,6 +2,7 @@
 
     choose_window, plan -> poll_shard (mapped: one task per shard of feeds) -> load -> publish
     choose_window -> plan_cc_news -> cc_news_shard (mapped: one task per CC-NEWS file) -> load
+    load -> record_run (the run's row in the warehouse's `runs`, whatever became of it)
 
 `publish` emits an event on `claimwire://raw-documents` when documents landed, and
 always for a backfill run; the event schedules `claimwire_transform`. Which
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
@@ -34,6 +34,7 @@ from claimwire.airflow_support import (
     POLL_SHARD_ARGS,
     RAW_DOCUMENTS_ASSET,
     WINDOW_EXTRA_KEY,
+    parse_time_settings,
     poll_window_bounds,
 )
 from claimwire.config import load_config
@@ -43,7 +44,7 @@ RAW_DOCUMENTS = Asset(**RAW_DOCUMENTS_ASSET)
 log = logging.getLogger("claimwire.dags.poll")
 
 # Read at parse time for the schedule only; tasks re-read the config when they run.
-_SETTINGS = load_config().airflow
+_SETTINGS = parse_time_settings()
 
 
 @dag(
@@ -119,7 +120,7 @@ def claimwire_poll() -> None:
     @task(**LOAD_ARGS, trigger_rule="none_failed_min_one_success")
     def load(batch_dirs: list[str], plan_paths: list[str],
              cc_news_batches: list[str]) -> dict[str, int]:
-        from claimwire.pipeline import load_staged
+        from claimwire.pipeline import load_staged, remove_plans
 
         config = load_config()
         # The slice fetches every shard's result in one request; iterating the lazy
@@ -128,8 +129,7 @@ def claimwire_poll() -> None:
         counts = load_staged(config, [*batch_dirs[:], *cc_news_batches[:]],
                              run_id=get_current_context()["run_id"],
                              leftovers="poll").to_dict()
-        for path in plan_paths[:]:
-            Path(path).unlink(missing_ok=True)
+        remove_plans(plan_paths[:])  # local files, or objects on a store
         return counts
 
     @task(outlets=[RAW_DOCUMENTS])
@@ -158,13 +158,22 @@ def claimwire_poll() -> None:
             "documents_new": counts.get("documents_new", 0),
         }
 
+    @task(trigger_rule="all_done", **LOAD_ARGS)
+    def record_run() -> None:
+        from claimwire.pipeline.airflow_runs import record_airflow_run
+
+        record_airflow_run(load_config(), get_current_context(), count_tasks=["load"],
+                           window_task="choose_window")
+
     window = choose_window()
     # Either mapped task is skipped when it has nothing to do (no feeds; a live run or
     # no CC-NEWS); load still runs for the other, and publish decides on an event.
     plans = plan()
     batches = poll_shard.partial(window=window).expand(plan_path=plans)
     cc_news = cc_news_shard.partial(window=window).expand(shard=plan_cc_news(window))
-    publish(load(batches, plans, cc_news), window)
+    loaded = load(batches, plans, cc_news)
+    publish(loaded, window)
+    loaded >> record_run()
 
 
 claimwire_poll()

@@ -1,6 +1,7 @@
 """claimwire_transform: raw documents -> articles and claims, whenever new documents land.
 
     plan -> transform_shard (one mapped task per shard of documents) -> load -> derive
+    derive -> record_run (the run's row in the warehouse's `runs`, whatever became of it)
 
 `load` and `derive` are the writers (one slot of the `claimwire_warehouse` pool); `derive`
 marks near duplicates, assigns stories and claim clusters and rebuilds the search index.
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 
 from airflow.sdk import Asset, dag, get_current_context, task
 
@@ -83,15 +83,14 @@ def claimwire_transform() -> None:
     # skipped, the run succeeds and no warehouse event is emitted.
     @task(**LOAD_ARGS)
     def load(batch_dirs: list[str], plan_paths: list[str]) -> dict[str, int]:
-        from claimwire.pipeline import load_staged
+        from claimwire.pipeline import load_staged, remove_plans
 
         # The slice fetches every shard's result in one request; iterating the lazy
         # sequence would make one request per shard. Transform batches a failed run left
         # behind are not picked up: their documents are still pending and are redone.
         counts = load_staged(load_config(), batch_dirs[:], run_id=get_current_context()["run_id"],
                              derive_after=False).to_dict()
-        for path in plan_paths[:]:
-            Path(path).unlink(missing_ok=True)
+        remove_plans(plan_paths[:])  # local files, or objects on a store
         return counts
 
     # Near duplicates, stories, claim clusters and the search index of what the load
@@ -104,8 +103,14 @@ def claimwire_transform() -> None:
         log.info("loaded %s; derived %s", loaded, counts)
         return counts
 
+    @task(trigger_rule="all_done", **LOAD_ARGS)
+    def record_run() -> None:
+        from claimwire.pipeline.airflow_runs import record_airflow_run
+
+        record_airflow_run(load_config(), get_current_context(), count_tasks=["load", "derive"])
+
     plans = plan()
-    derive(load(transform_shard.expand(plan_path=plans), plans))
+    derive(load(transform_shard.expand(plan_path=plans), plans)) >> record_run()
 
 
 claimwire_transform()

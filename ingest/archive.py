@@ -4,6 +4,10 @@ Content addressing makes writes idempotent and safe from any number of
 processes or hosts: the same bytes always land at the same name, a file is
 written under a temporary name and renamed into place, so a reader never sees
 half a document and a crash leaves at most a stray temporary file.
+
+The root may be a URL (`[storage] url`, an object store): the same names under
+it, each object written whole by one PUT, so every worker sees every other's
+documents and URL records.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from claimwire import storage
 from claimwire.files import atomic_write
 
 
@@ -22,26 +27,31 @@ def sha256_hex(data: bytes) -> str:
 
 
 class RawArchive:
-    def __init__(self, root: Path):
-        self.root = Path(root)
+    def __init__(self, root: storage.Location):
+        self.remote = storage.is_url(root)
+        self.root: storage.Location = root if self.remote else Path(root)
 
-    def path_for(self, digest: str) -> Path:
-        return self.root / "objects" / digest[:2] / f"{digest}.gz"
+    def path_for(self, digest: str) -> storage.Location:
+        return storage.join(self.root, "objects", digest[:2], f"{digest}.gz")
 
     def put(self, data: bytes) -> str:
         digest = sha256_hex(data)
         target = self.path_for(digest)
-        if not target.exists():
-            atomic_write(target, gzip.compress(data, compresslevel=6, mtime=0))
+        if not storage.exists(target):
+            packed = gzip.compress(data, compresslevel=6, mtime=0)
+            if self.remote:
+                storage.write_bytes(target, packed)
+            else:
+                atomic_write(Path(target), packed)
         return digest
 
     def has(self, digest: str) -> bool:
-        return self.path_for(digest).exists()
+        return storage.exists(self.path_for(digest))
 
     def get(self, digest: str) -> bytes:
         """The stored bytes; raise KeyError when missing or damaged."""
         try:
-            data = gzip.decompress(self.path_for(digest).read_bytes())
+            data = gzip.decompress(storage.read_bytes(self.path_for(digest)))
         except FileNotFoundError as exc:
             raise KeyError(f"raw document {digest} is not in the archive") from exc
         except (OSError, EOFError) as exc:
@@ -52,22 +62,19 @@ class RawArchive:
 
     # A record of each URL fetched, so that any process can tell a new item
     # from a known one without opening the warehouse.
-    def _url_record_path(self, key: str) -> Path:
-        return self.root / "urls" / key[:2] / f"{key}.json"
+    def _url_record_path(self, key: str) -> storage.Location:
+        return storage.join(self.root, "urls", key[:2], f"{key}.json")
 
     def record_url(self, key: str, record: dict[str, Any]) -> None:
-        atomic_write(self._url_record_path(key), json.dumps(record, sort_keys=True).encode())
+        storage.write_bytes(self._url_record_path(key),
+                            json.dumps(record, sort_keys=True).encode())
 
     def forget_url(self, key: str) -> bool:
         """Remove a URL's record, so its item counts as new again; True if there was one."""
-        try:
-            self._url_record_path(key).unlink()
-        except FileNotFoundError:
-            return False
-        return True
+        return storage.delete(self._url_record_path(key))
 
     def url_record(self, key: str) -> dict[str, Any] | None:
         try:
-            return json.loads(self._url_record_path(key).read_bytes())
+            return json.loads(storage.read_bytes(self._url_record_path(key)))
         except (FileNotFoundError, ValueError):
             return None

@@ -38,7 +38,7 @@ DAY0 = datetime(2024, 9, 1, 12, 0, tzinfo=UTC)
 VOLATILE = {
     "fetched_at", "first_seen_at", "processed_at", "detected_at", "added_at",
     "last_polled_at", "queued_at", "started_at", "ended_at", "applied_at", "elapsed_s",
-    "fetch_id", "run_id", "written_at",
+    "fetch_id", "run_id", "written_at", "updated_at",
 }
 SKIPPED_TABLES = {"runs", "schema_migrations"}
 
@@ -124,26 +124,40 @@ def _value(value: object) -> object:
 def dump_warehouse(path: Path) -> dict[str, dict]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
-            "AND NOT temporary ORDER BY 1").fetchall()]
-        out = {}
-        for table in tables:
-            if table in SKIPPED_TABLES:
-                continue
-            columns = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
-                "AND schema_name = 'main' ORDER BY column_index", [table]).fetchall()]
-            kept = [c for c in columns if c not in VOLATILE]
-            rows = con.execute(f"SELECT {', '.join(kept)} FROM {table}").fetchall()
-            out[table] = {
-                "columns": kept,
-                "rows": sorted(json.dumps([_value(v) for v in row], sort_keys=True)
-                               for row in rows),
-            }
-        return out
+        return dump_connection(con)
     finally:
         con.close()
+
+
+def dump_connection(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Every table's rows on an open warehouse (a DuckDB file or a DuckLake)."""
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+        "AND database_name = current_database() AND NOT temporary ORDER BY 1").fetchall()]
+    out = {}
+    for table in tables:
+        if table in SKIPPED_TABLES:
+            continue
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+            "AND schema_name = 'main' AND database_name = current_database() "
+            "ORDER BY column_index", [table]).fetchall()]
+        kept = [c for c in columns if c not in VOLATILE]
+        rows = con.execute(f"SELECT {', '.join(kept)} FROM {table}").fetchall()
+        out[table] = {
+            "columns": kept,
+            "rows": sorted(json.dumps([_value(v) for v in row], sort_keys=True)
+                           for row in rows),
+        }
+    return out
+
+
+def column_sets(dump: dict, table: str, key: str, column: str) -> dict:
+    """{key: sorted values} of a list column whose order carries no meaning
+    (it follows the order rows were scanned in), from one warehouse's dump."""
+    columns = dump[table]["columns"]
+    k, c = columns.index(key), columns.index(column)
+    return {row[k]: sorted(row[c] or []) for row in map(json.loads, dump[table]["rows"])}
 
 
 def compare(before: dict, after: dict, ignored: frozenset[str] = frozenset()) -> list[str]:

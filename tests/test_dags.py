@@ -337,7 +337,8 @@ def test_poll_dag_wiring(described: dict) -> None:
     assert dag["max_active_runs"] == 1
     tasks = dag["tasks"]
     assert set(tasks) == {"choose_window", "plan", "poll_shard", "plan_cc_news",
-                          "cc_news_shard", "load", "publish"}
+                          "cc_news_shard", "load", "publish", "record_run"}
+    assert tasks["record_run"]["upstream"] == ["load"]
     assert tasks["poll_shard"]["mapped"]
     assert tasks["poll_shard"]["upstream"] == ["choose_window", "plan"]
     assert tasks["cc_news_shard"]["mapped"]
@@ -352,7 +353,8 @@ def test_transform_dag_wiring(described: dict) -> None:
     assert dag["timetable"] == "AssetTriggeredTimetable"
     assert dag["schedule_assets"] == [_normalised_uri(RAW_DOCUMENTS_ASSET["uri"])]
     tasks = dag["tasks"]
-    assert set(tasks) == {"plan", "transform_shard", "load", "derive"}
+    assert set(tasks) == {"plan", "transform_shard", "load", "derive", "record_run"}
+    assert tasks["record_run"]["upstream"] == ["derive"]
     assert tasks["transform_shard"]["mapped"]
     assert tasks["load"]["upstream"] == ["plan", "transform_shard"]
     assert tasks["derive"]["upstream"] == ["load"]
@@ -365,7 +367,7 @@ def test_only_the_loaders_write_and_they_share_one_slot(
 ) -> None:
     for dag in described["dags"].values():
         for task_id, task in dag["tasks"].items():
-            if task_id in ("load", "derive"):
+            if task_id in ("load", "derive", "record_run"):
                 assert (task["pool"], task["pool_slots"]) == (WAREHOUSE_POOL, 1)
             else:
                 assert task["pool"] == "default_pool", task_id
@@ -390,6 +392,29 @@ def test_shard_tasks_retry_with_backoff_and_time_out(described: dict) -> None:
 
 
 # ------------------------------------------------------------------ real runs
+
+
+@needs_airflow
+def test_a_bad_config_fails_the_tasks_with_the_cause_in_their_own_log(
+    airflow_home: AirflowHome, tmp_path: Path
+) -> None:
+    bad = tmp_path / "claimwire.toml"
+    bad.write_text("[warehouse\npath = 1\n")
+    # The DAG files still import: a worker can start the task, which fails itself.
+    out = airflow_home.run(sys.executable, "-c", _DESCRIBE_DAGS, str(DAGS_FOLDER), config=bad)
+    assert json.loads(out.strip().splitlines()[-1])["import_errors"] == {}
+    env = {**airflow_home.env, "CLAIMWIRE_CONFIG": str(bad), "CLAIMWIRE_TEST_FAIL_FAST": "1"}
+    proc = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "claimwire_poll"],
+                          env=env, cwd=airflow_home.root, capture_output=True, text=True,
+                          timeout=300)
+    run_id, state = airflow_home.query(
+        "SELECT run_id, state FROM dag_run WHERE dag_id = 'claimwire_poll' "
+        "ORDER BY id DESC LIMIT 1")[0]
+    assert state == "failed", proc.stdout[-3000:]
+    logs = list((airflow_home.root / "logs" / "dag_id=claimwire_poll" / f"run_id={run_id}"
+                 ).glob("task_id=plan/**/*.log"))
+    text = "".join(p.read_text(errors="replace") for p in logs) or proc.stdout + proc.stderr
+    assert "not valid TOML" in text
 
 
 @needs_airflow
@@ -439,6 +464,17 @@ def test_poll_then_transform(airflow_home: AirflowHome, sample_site: Any, tmp_pa
     assert states["load"] == {"skipped"}
     assert states["derive"] == {"skipped"}
     assert airflow_home.asset_events(WAREHOUSE_ASSET["uri"], idle_run) == []
+
+    # Each DAG run has its row in `runs`, as a CLI run does (`claimwire status`).
+    recorded = _warehouse_rows(config, "SELECT run_id, kind, status FROM runs ORDER BY run_id")
+    assert (f"claimwire_poll/{poll_run}", "airflow:claimwire_poll", "completed") in recorded
+    assert (f"claimwire_transform/{transform_run}", "airflow:claimwire_transform",
+            "completed") in recorded
+    assert (f"claimwire_transform/{idle_run}", "airflow:claimwire_transform",
+            "completed") in recorded
+    (loaded,) = _warehouse_rows(config, "SELECT articles_loaded FROM runs WHERE run_id = "
+                                f"'claimwire_transform/{transform_run}'")[0]
+    assert loaded == articles
 
     # Loaded batches and used plans do not pile up in the staging area.
     staging = config.parent / "claimwire-staging"

@@ -67,11 +67,12 @@ def test_airflow_services_build_the_project_image(services: dict[str, Any]) -> N
 def test_airflow_settings(services: dict[str, Any]) -> None:
     for name in (*AIRFLOW_SERVICES, "airflow-init"):
         env = services[name]["environment"]
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor", name
+        # LocalExecutor unless the `celery` profile's AIRFLOW_EXECUTOR says otherwise.
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}", name
         conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         assert re.match(r"postgresql(\+psycopg2)?://airflow:.+@postgres:5432/airflow$", conn), conn
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
-        assert env["CLAIMWIRE_CONFIG"] == "/opt/claimwire/config/claimwire.toml"
+        assert env["CLAIMWIRE_CONFIG"] == "/opt/claimwire/config/${CLAIMWIRE_TOML:-claimwire.toml}"
         # Components must agree on the task-token secret and find the execution API.
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"]
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith(
@@ -107,6 +108,7 @@ def test_volumes(compose: dict[str, Any], services: dict[str, Any]) -> None:
     assert mounts["/opt/airflow/dags"] == "../dags"
     assert (DOCKER / mounts["/opt/airflow/dags"]).is_dir()
     assert mounts["/opt/claimwire/config/claimwire.toml"] == "./claimwire.toml"
+    assert mounts["/opt/claimwire/config/claimwire-celery.toml"] == "./claimwire-celery.toml"
 
 
 def test_sample_site_is_reachable_from_the_tasks(
@@ -141,7 +143,7 @@ def test_dockerfile() -> None:
     text = "\n".join(lines)
     assert re.search(r"pip install .*apache-airflow==\$\{AIRFLOW_VERSION\}", text)
     assert "ARG AIRFLOW_VERSION=3.3.2" in text
-    assert re.search(r"pip install .*/opt/claimwire\[airflow\]", text)
+    assert re.search(r"pip install .*/opt/claimwire\[airflow,scale\]", text)
     # Installed as the image's airflow user, not as root.
     user = None
     for line in lines:
@@ -153,3 +155,29 @@ def test_dockerfile() -> None:
     copied = " ".join(line for line in lines if line.upper().startswith("COPY "))
     for name in ("pyproject.toml", "README.md", "claimwire", "ingest", "transform", "warehouse"):
         assert re.search(rf"\b{re.escape(name)}\b", copied), name
+
+
+def test_api_server_listens_on_this_machine_only_by_default(services: dict[str, Any]) -> None:
+    assert services["airflow-apiserver"]["ports"] == ["${AIRFLOW_API_BIND:-127.0.0.1}:8080:8080"]
+
+
+def test_celery_profile(compose: dict[str, Any], services: dict[str, Any]) -> None:
+    celery = {name for name, s in services.items() if "celery" in s.get("profiles", [])}
+    assert celery == {"redis", "minio", "minio-bucket", "airflow-worker-1", "airflow-worker-2"}
+    env = services["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
+    assert "postgres:5432/airflow" in env["AIRFLOW__CELERY__RESULT_BACKEND"]
+    for name in ("airflow-worker-1", "airflow-worker-2"):
+        worker = services[name]
+        assert _command(worker) == "celery worker"
+        # Nothing shared but the services: no warehouse, archive or staging volume.
+        sources = {entry.split(":")[0] for entry in worker["volumes"]}
+        assert not sources & {"warehouse", "raw-archive", "staging"}, name
+        assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    from claimwire.config import load_config
+
+    config = load_config(DOCKER / "claimwire-celery.toml")
+    assert config.backend == "ducklake" and config.catalog and "host=postgres" in config.catalog
+    assert str(config.staging_location).startswith("s3://claimwire/")
+    assert config.storage_endpoint == "http://minio:9000"
+    assert "CREATE DATABASE claimwire" in _command(services["airflow-init"])

@@ -73,7 +73,7 @@ def extractor_version() -> str:
 
 def transform_documents(config: Config, docs: list[PendingDocument]) -> TransformResult:
     """Extract, sign, hash and find claims for each document; stage-ready tables."""
-    archive = RawArchive(config.raw_archive_dir)
+    archive = RawArchive(config.raw_archive_location)
     version = extractor_version()
     now = utcnow()
     candidates: list[dict[str, Any]] = []

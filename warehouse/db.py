@@ -4,6 +4,10 @@ DuckDB allows one writing process at a time and no readers beside it in
 other processes; every open here retries on the file lock for a while with a
 clear message, so a `claimwire sql` during a load waits instead of failing,
 and a load never fails because a reader was briefly open.
+
+The same functions open a DuckLake warehouse (`warehouse.backends`) when
+given its `DuckLake` target (`Config.warehouse`) instead of a file path:
+the schema, views and migrations below serve both.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from sqlalchemy import Table
 from sqlalchemy.schema import CreateTable
 
 from claimwire.errors import WarehouseError
-from claimwire.warehouse import schema, views
+from claimwire.warehouse import backends, schema, views
+from claimwire.warehouse.backends import DuckLake, is_lake
 
 LOCK_WAIT_SECONDS = 60.0
 # DuckDB would take 80% of the machine's memory for its buffers; loads and
@@ -47,13 +52,15 @@ def lock_holder(exc: Exception) -> str:
 
 
 def connect(
-    path: Path,
+    path: Path | DuckLake,
     *,
     read_only: bool = False,
     wait_seconds: float = LOCK_WAIT_SECONDS,
     on_wait: Callable[[str], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file; wait for a lock held by another process."""
+    if is_lake(path):
+        return backends.connect(path, read_only=read_only)
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path} yet: run `claimwire ingest` or `demo` first")
@@ -92,10 +99,20 @@ def connect(
 
 @contextlib.contextmanager
 def open_warehouse(
-    path: Path, wait_seconds: float = LOCK_WAIT_SECONDS
+    path: Path | DuckLake, wait_seconds: float = LOCK_WAIT_SECONDS
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse for writing, created or migrated first; waits up to
-    `wait_seconds` for another process to let go of the file."""
+    `wait_seconds` for another process to let go of the file (of a DuckLake:
+    for the other writers, see `warehouse.backends`)."""
+    if is_lake(path):
+        with backends.advisory_lock(path, "write", wait_seconds):
+            con = connect(path)
+            try:
+                migrate(con)
+                yield con
+            finally:
+                con.close()
+        return
     con = connect(path, wait_seconds=wait_seconds)
     try:
         migrate(con)
@@ -106,7 +123,7 @@ def open_warehouse(
 
 @contextlib.contextmanager
 def reading(
-    path: Path,
+    path: Path | DuckLake,
     on_wait: Callable[[str], None] | None = None,
     wait_seconds: float = LOCK_WAIT_SECONDS,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -128,14 +145,22 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
 
 
-def table_ddl(table: Table) -> str:
-    return str(CreateTable(table, if_not_exists=True).compile(dialect=Dialect()))
+def table_ddl(table: Table, *, lake: bool = False) -> str:
+    """CREATE TABLE IF NOT EXISTS for `table`; on a DuckLake without the
+    primary key, which DuckLake has not (`warehouse.backends` keeps the keys)."""
+    if not lake:
+        return str(CreateTable(table, if_not_exists=True).compile(dialect=Dialect()))
+    columns = ", ".join(
+        f"{c.name} {c.type.compile(dialect=Dialect())}{'' if c.nullable else ' NOT NULL'}"
+        for c in table.columns)
+    return f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})"
 
 
 def _create(*tables: Table) -> Callable[[duckdb.DuckDBPyConnection], None]:
     def apply(con: duckdb.DuckDBPyConnection) -> None:
+        lake = backends.on_lake(con)
         for table in tables:
-            con.execute(table_ddl(table))
+            con.execute(table_ddl(table, lake=lake))
 
     return apply
 
@@ -284,7 +309,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply pending migrations; return the versions applied."""
-    con.execute(table_ddl(schema.schema_migrations))
+    con.execute(table_ddl(schema.schema_migrations, lake=backends.on_lake(con)))
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
     applied = []
     for version, apply in MIGRATIONS:

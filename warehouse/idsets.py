@@ -73,10 +73,23 @@ def insert_arrow(
     key = _natural_key(table)
     if key is not None and mode in ("IGNORE", "REPLACE"):
         return _insert_by_key(con, table, data, key, mode)
+    from claimwire.warehouse import backends
+
     verb = f"INSERT OR {mode}" if mode else "INSERT"
     with registered(con, "staged_rows", data):
+        if backends.on_lake(con):
+            return backends.insert_rows(con, table, "staged_rows", primary_key(table), mode)
         return con.execute(
             f"{verb} INTO {table} BY NAME SELECT * FROM staged_rows").fetchone()[0]
+
+
+def primary_key(table: str) -> list[str]:
+    """The key of a warehouse table (primary or natural, see `warehouse.schema`);
+    [] for a table without one (rows are only ever appended to it)."""
+    try:
+        return list(schema.key_of(schema.metadata.tables[table]))
+    except ValueError:
+        return []
 
 
 def _natural_key(table: str) -> tuple[str, ...] | None:

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
 from claimwire.warehouse import schema
+from claimwire.warehouse.backends import upsert
 from claimwire.warehouse.db import rollback
 from claimwire.warehouse.feed_edits import apply_feed_edits
 from claimwire.warehouse.idsets import id_table, insert_arrow, registered
@@ -39,12 +40,9 @@ FEED_STATE = tuple(c.name for c in schema.feeds.columns
 def _upsert_feeds(con: duckdb.DuckDBPyConnection, data: pa.Table) -> None:
     if data is None or data.num_rows == 0:
         return
-    sets = ", ".join(f"{c} = excluded.{c}" for c in FEED_STATE)
     with registered(con, "staged_feeds", data):
-        con.execute(
-            "INSERT INTO feeds BY NAME SELECT * FROM staged_feeds "
-            f"ON CONFLICT (feed_url) DO UPDATE SET {sets}"
-        )
+        upsert(con, "feeds", "staged_feeds", ["feed_url"],
+               {c: f"excluded.{c}" for c in FEED_STATE})
 
 
 def load_poll_batch(con: duckdb.DuckDBPyConnection, batch_dir: str, counts: RunCounts) -> None:

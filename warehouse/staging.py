@@ -12,6 +12,10 @@ table file's size and SHA-256, so a batch an OS crash damaged is recognised
 to `quarantine/` with its reason (`quarantine_batch`); its manifest lists
 what to undo so its items can be fetched again (`records`, `feed_urls`).
 
+A staging area addressed by URL (an object store, `[storage] url`) keeps the
+same layout through `claimwire.storage.batches`; every function here takes
+either a folder or a URL.
+
 The files are uncompressed Arrow IPC rather than Parquet: a batch lives for
 minutes and is read once, by the loader, which maps it without decoding
 (reading Parquet was a third of the load's time). Parquet batches left by an
@@ -37,7 +41,9 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from sqlalchemy import ARRAY, BigInteger, Boolean, Date, DateTime, Double, Integer, Table
 
+from claimwire import storage
 from claimwire.files import atomic_write, fsync_dir, make_dirs
+from claimwire.storage import batches as remote
 
 MANIFEST = "manifest.json"
 QUARANTINE = "quarantine"
@@ -101,8 +107,8 @@ def utcnow() -> datetime:
 class BatchWriter:
     """Collects Arrow tables and writes them as one complete batch."""
 
-    def __init__(self, staging_root: Path, kind: str, run_id: str):
-        self.staging_root = Path(staging_root)
+    def __init__(self, staging_root: storage.Location, kind: str, run_id: str):
+        self.staging_root = staging_root if storage.is_url(staging_root) else Path(staging_root)
         self.kind = kind
         self.run_id = run_id
         self.tables: dict[str, pa.Table] = {}
@@ -121,8 +127,13 @@ class BatchWriter:
 
     def write(self) -> str:
         """Write the batch; when this returns it survives an OS crash whole."""
+        batch_name = f"{self.kind}-{_safe(self.run_id)}-{uuid.uuid4().hex[:12]}"
+        if storage.is_url(self.staging_root):
+            final = str(storage.join(self.staging_root, batch_name))
+            return remote.write_batch(final, self.tables, lambda files: json.dumps(
+                self._manifest(files), default=_json_default).encode("utf-8"))
         make_dirs(self.staging_root)
-        final = self.staging_root / f"{self.kind}-{_safe(self.run_id)}-{uuid.uuid4().hex[:12]}"
+        final = self.staging_root / batch_name
         tmp = Path(tempfile.mkdtemp(dir=self.staging_root, prefix=".tmp-"))
         try:
             files = {}
@@ -132,17 +143,7 @@ class BatchWriter:
                         ipc.new_file(sink, data.schema) as writer:
                     writer.write_table(data)
                 files[path.name] = _fsynced_digest(path)
-            manifest = {
-                "kind": self.kind,
-                "run_id": self.run_id,
-                "tables": sorted(self.tables),
-                "rows": {name: data.num_rows for name, data in self.tables.items()},
-                "files": files,
-                "records": self.records,
-                "feed_urls": self.feed_urls,
-                "info": self.info,
-                "written_at": utcnow().isoformat(),
-            }
+            manifest = self._manifest(files)
             with open(tmp / MANIFEST, "w") as handle:
                 handle.write(json.dumps(manifest, default=_json_default))
                 handle.flush()
@@ -154,6 +155,19 @@ class BatchWriter:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return str(final)
+
+    def _manifest(self, files: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "run_id": self.run_id,
+            "tables": sorted(self.tables),
+            "rows": {name: data.num_rows for name, data in self.tables.items()},
+            "files": files,
+            "records": self.records,
+            "feed_urls": self.feed_urls,
+            "info": self.info,
+            "written_at": utcnow().isoformat(),
+        }
 
 
 def _fsynced_digest(path: Path) -> dict[str, Any]:
@@ -177,6 +191,8 @@ def _json_default(value: Any) -> Any:
 
 
 def read_manifest(batch_dir: str | Path) -> dict[str, Any] | None:
+    if storage.is_url(batch_dir):
+        return remote.read_manifest(str(batch_dir))
     try:
         manifest = json.loads((Path(batch_dir) / MANIFEST).read_text())
     except (FileNotFoundError, NotADirectoryError, ValueError, UnicodeDecodeError):
@@ -188,6 +204,8 @@ def verify_batch(batch_dir: str | Path) -> str | None:
     """Why a batch with a manifest cannot be trusted (a table file missing,
     cut short or changed), or None when it is sound, or has no manifest
     (incomplete or already loaded: the loader skips it)."""
+    if storage.is_url(batch_dir):
+        return remote.verify_batch(str(batch_dir))
     batch = Path(batch_dir)
     manifest = read_manifest(batch)
     if manifest is None:
@@ -218,8 +236,12 @@ def verify_batch(batch_dir: str | Path) -> str | None:
     return None
 
 
-def quarantine_batch(staging_root: Path, batch_dir: str | Path, reason: str) -> Path:
+def quarantine_batch(
+    staging_root: storage.Location, batch_dir: str | Path, reason: str
+) -> storage.Location:
     """Move a batch that cannot be loaded aside, with its reason; return where it went."""
+    if storage.is_url(batch_dir):
+        return remote.quarantine_batch(str(staging_root), str(batch_dir), reason)
     batch = Path(batch_dir)
     target_root = Path(staging_root) / QUARANTINE
     make_dirs(target_root)
@@ -235,8 +257,10 @@ def quarantine_batch(staging_root: Path, batch_dir: str | Path, reason: str) -> 
     return target
 
 
-def quarantined_batches(staging_root: Path) -> list[tuple[Path, str]]:
+def quarantined_batches(staging_root: storage.Location) -> list[tuple[storage.Location, str]]:
     """(directory, reason) of every quarantined batch, oldest name first."""
+    if storage.is_url(staging_root):
+        return list(remote.quarantined_batches(str(staging_root)))
     root = Path(staging_root) / QUARANTINE
     if not root.is_dir():
         return []
@@ -250,9 +274,11 @@ def quarantined_batches(staging_root: Path) -> list[tuple[Path, str]]:
     return found
 
 
-def remove_stale(staging_root: Path, max_age: float = STALE_AFTER_SECONDS) -> int:
+def remove_stale(staging_root: storage.Location, max_age: float = STALE_AFTER_SECONDS) -> int:
     """Remove what dead writers and killed runs left behind: temporary batch
     directories and plan files older than `max_age` seconds. Returns how many."""
+    if storage.is_url(staging_root):
+        return remote.remove_stale(str(staging_root), max_age)
     root = Path(staging_root)
     cutoff = time.time() - max_age
     removed = 0
@@ -274,6 +300,8 @@ def remove_stale(staging_root: Path, max_age: float = STALE_AFTER_SECONDS) -> in
 
 
 def read_table(batch_dir: str | Path, name: str) -> pa.Table | None:
+    if storage.is_url(batch_dir):
+        return remote.read_table(str(batch_dir), name)
     path = Path(batch_dir) / f"{name}.arrow"
     if path.exists():
         with pa.memory_map(str(path)) as source:
@@ -282,8 +310,10 @@ def read_table(batch_dir: str | Path, name: str) -> pa.Table | None:
     return pq.read_table(legacy) if legacy.exists() else None
 
 
-def complete_batches(staging_root: Path, kind: str | None = None) -> list[str]:
+def complete_batches(staging_root: storage.Location, kind: str | None = None) -> list[str]:
     """Complete batches left in the staging area (e.g. by a run that died before loading)."""
+    if storage.is_url(staging_root):
+        return remote.complete_batches(str(staging_root), kind)
     if not Path(staging_root).is_dir():
         return []
     found = []
@@ -297,11 +327,18 @@ def complete_batches(staging_root: Path, kind: str | None = None) -> list[str]:
 
 
 def remove_batch(batch_dir: str | Path) -> None:
+    if storage.is_url(batch_dir):
+        remote.remove_batch(str(batch_dir))
+        return
     # The manifest first: a removal cut short leaves an incomplete batch
     # (ignored), never one that looks damaged.
     (Path(batch_dir) / MANIFEST).unlink(missing_ok=True)
     shutil.rmtree(batch_dir, ignore_errors=True)
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    atomic_write(path, json.dumps(payload, default=_json_default).encode("utf-8"))
+def write_json_atomic(path: storage.Location, payload: Any) -> None:
+    data = json.dumps(payload, default=_json_default).encode("utf-8")
+    if storage.is_url(path):
+        storage.write_bytes(path, data)
+    else:
+        atomic_write(Path(path), data)

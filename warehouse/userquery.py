@@ -68,7 +68,13 @@ def run_user_query(
     at all. QueryRefused for anything but SELECT, duckdb.Error from the query."""
     check_statements(con, sql)
     lock_down(con)
-    cursor = con.execute(sql)
-    if cursor is None or cursor.description is None:
-        return None
-    return [d[0] for d in cursor.description], cursor.fetchall()
+    # One transaction: every statement reads the same snapshot, even on a
+    # DuckLake that loaders commit to meanwhile.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        cursor = con.execute(sql)
+        if cursor is None or cursor.description is None:
+            return None
+        return [d[0] for d in cursor.description], cursor.fetchall()
+    finally:
+        con.execute("ROLLBACK")

@@ -23,10 +23,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from claimwire import storage
 from claimwire.config import Config
 from claimwire.counts import RunCounts
 from claimwire.failpoints import failpoint
+from claimwire.storage.batches import staged_batches
 from claimwire.warehouse import schema
+from claimwire.warehouse.backends import retry_conflicts
 from claimwire.warehouse.db import open_warehouse
 from claimwire.warehouse.idsets import registered
 from claimwire.warehouse.staging import (
@@ -87,7 +90,7 @@ def load_staged(
 
     batch_dirs = [b for b in batch_dirs if b]
     counts = RunCounts()
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout) as con:
         # Chosen and checked while holding the write lock: no other loader is
         # loading (and removing) them meanwhile.
         if leftovers:
@@ -120,7 +123,9 @@ def _load_group(
     from claimwire.warehouse.load import load_batches
 
     try:
-        counts.add(load_batches(con, group))
+        # On a DuckLake a commit can lose a conflict to another client: the
+        # load is idempotent, so it is simply done again.
+        counts.add(retry_conflicts(lambda: load_batches(con, group)))
         return []
     except BATCH_FAULTS as exc:
         if len(group) == 1:
@@ -149,15 +154,16 @@ def quarantine(
     validators of their feeds (so the next poll reads them in full)."""
     from claimwire.ingest.archive import RawArchive
 
-    archive = RawArchive(config.raw_archive_dir)
+    archive = RawArchive(config.raw_archive_location)
     feeds: set[str] = set()
     for batch, reason in failed:
         manifest = read_manifest(batch) or {}
         for key in manifest.get("records") or []:
             archive.forget_url(str(key))
         feeds.update(str(url) for url in manifest.get("feed_urls") or [])
-        where = quarantine_batch(config.staging_path, batch, reason)
-        message = f"quarantined staged batch {where.name} ({reason}); moved to {where.parent}"
+        where = quarantine_batch(config.staging_location, batch, reason)
+        message = (f"quarantined staged batch {storage.name(where)} ({reason}); "
+                   f"moved to {storage.parent(where)}")
         # A warning, not progress: shown even by a quiet run, and in Airflow's task log.
         log.warning(message)
     if feeds:
@@ -172,13 +178,15 @@ def check_staged(config: Config) -> int:
     so this run already fetches their items again; returns how many."""
     if not _staged_dirs(config):
         return 0
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout) as con:
         failed = [(b, reason) for b in _staged_dirs(config) if (reason := verify_batch(b))]
         return quarantine(config, con, failed) if failed else 0
 
 
 def _staged_dirs(config: Config) -> list[str]:
     """Batch directories with a manifest file, readable or not."""
+    if storage.is_url(config.staging_location):
+        return staged_batches(str(config.staging_location))
     root = config.staging_path
     if not root.is_dir():
         return []
@@ -194,7 +202,7 @@ def derive_staged(
     `retry`, those set aside after failing too often as well."""
     from claimwire.transform.derive.runner import derive_pending
 
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout) as con:
         return derive_pending(con, config.dedup, on_chunk=on_chunk, retry=retry)
 
 
@@ -215,7 +223,7 @@ def rebuild_search_index(config: Config, say: Callable[[str], None]) -> int:
     from claimwire.errors import UsageError
     from claimwire.transform.derive import search
 
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             indexed = search.rebuild_index(
@@ -249,7 +257,7 @@ def batch_seconds(batch_dirs: Iterable[str]) -> dict[str, float]:
 def leftover_batches(config: Config, kind: str) -> list[str]:
     """Complete batches an interrupted run left: of the poll side, the transform
     side, or "all"."""
-    found = complete_batches(config.staging_path)
+    found = complete_batches(config.staging_location)
     if kind == "all":
         return found
     # Run records and imported feeds travel with the poll side.
@@ -279,7 +287,7 @@ def _load_groups(batch_dirs: list[str]) -> list[list[str]]:
 
 def record_run(config: Config, run: dict[str, Any]) -> None:
     """Write a run's row to the `runs` table (through the loader, as every write)."""
-    writer = BatchWriter(config.staging_path, "run", run["run_id"])
+    writer = BatchWriter(config.staging_location, "run", run["run_id"])
     writer.add("runs", rows_to_arrow(schema.runs, [run]))
     load_staged(config, [writer.write()], run_id=run["run_id"], derive_after=False)
 
@@ -287,7 +295,7 @@ def record_run(config: Config, run: dict[str, Any]) -> None:
 def edit_feeds(config: Config, edits: list[dict[str, Any]], *, run_id: str) -> int:
     """Apply feed-list edits (rows of the `feeds` table, NULL meaning "keep";
     see `warehouse.feed_edits`) through the loader; return how many feeds became listed."""
-    writer = BatchWriter(config.staging_path, "feed_edits", run_id)
+    writer = BatchWriter(config.staging_location, "feed_edits", run_id)
     writer.add("feeds", rows_to_arrow(schema.feeds, edits))
     return load_staged(config, [writer.write()], run_id=run_id, derive_after=False).feeds_added
 

@@ -1,7 +1,8 @@
 """Planning: a run's work cut into shards, each written to a plan file.
 
 A plan file holds one shard's rows (feed states to poll, documents to
-transform) as JSON, so an Airflow task anywhere can pick it up by path.
+transform) as JSON, so an Airflow task anywhere can pick it up by path, or
+by URL when the staging area is on an object store (`[storage] url`).
 Planners only read the warehouse.
 """
 
@@ -16,9 +17,11 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from claimwire import storage
 from claimwire.config import Config
 from claimwire.records import FeedState, PageRetry, PendingDocument
 from claimwire.warehouse import queries
+from claimwire.warehouse.backends import NoLakeYet
 from claimwire.warehouse.db import reading
 from claimwire.warehouse.staging import utcnow, write_json_atomic
 from claimwire.window import Window
@@ -44,31 +47,34 @@ def _write_plans(config: Config, kind: str, key: str, shards: list[list[Any]]) -
     tag = uuid.uuid4().hex[:10]
     paths = []
     for index, rows in enumerate(shards):
-        path = config.staging_path / "plans" / f"{kind}-{tag}-{index:04d}.json"
+        path = storage.join(config.staging_location, "plans", f"{kind}-{tag}-{index:04d}.json")
         write_json_atomic(path, {key: [row.to_json() for row in rows]})
         paths.append(str(path))
     return paths
 
 
 def _read_plan(plan_path: str, key: str) -> list[dict[str, Any]]:
-    return json.loads(Path(plan_path).read_text())[key]
+    return json.loads(storage.read_bytes(plan_path))[key]
 
 
 def remove_plans(plan_paths: Iterable[str]) -> None:
     for path in plan_paths:
-        Path(path).unlink(missing_ok=True)
+        storage.delete(path)
 
 
 def _stored(config: Config, query: Callable[[duckdb.DuckDBPyConnection], list[T]]) -> list[T]:
     """`query` on the warehouse, or nothing when there is no warehouse (or table) yet."""
-    if not config.warehouse_path.exists():
+    if config.backend == "duckdb" and not config.warehouse_path.exists():
         return []
     # A planner is part of a run, which waits as long as a run's writes do.
-    with reading(config.warehouse_path, wait_seconds=config.lock_timeout) as con:
-        try:
-            return query(con)
-        except (duckdb.CatalogException, duckdb.BinderException):  # not yet migrated
-            return []
+    try:
+        with reading(config.warehouse, wait_seconds=config.lock_timeout) as con:
+            try:
+                return query(con)
+            except (duckdb.CatalogException, duckdb.BinderException):  # not yet migrated
+                return []
+    except NoLakeYet:  # a DuckLake no loader has created yet
+        return []
 
 
 # ---------------------------------------------------------------- polling
@@ -134,10 +140,11 @@ def _add_retries(config: Config, plan_paths: list[str]) -> None:
     for row in pending:
         by_feed.setdefault(row["feed_url"], []).append(PageRetry(**row).to_json())
     for path in plan_paths:
-        plan = json.loads(Path(path).read_text())
+        plan = json.loads(storage.read_bytes(path))
         mine = [r for f in plan["feeds"] for r in by_feed.get(f["feed_url"], [])]
         if mine:
-            write_json_atomic(Path(path), {**plan, "retries": mine})
+            write_json_atomic(path if storage.is_url(path) else Path(path),
+                              {**plan, "retries": mine})
 
 
 def read_poll_plan(plan_path: str) -> list[FeedState]:
@@ -146,7 +153,7 @@ def read_poll_plan(plan_path: str) -> list[FeedState]:
 
 def read_plan_retries(plan_path: str) -> list[PageRetry]:
     """The page retries a poll plan carries (none in plans of older versions)."""
-    rows = json.loads(Path(plan_path).read_text()).get("retries") or []
+    rows = json.loads(storage.read_bytes(plan_path)).get("retries") or []
     return [PageRetry.from_json(row) for row in rows]
 
 
@@ -181,4 +188,4 @@ def read_transform_plan(plan_path: str) -> list[PendingDocument]:
 
 def plan_rows(plan_paths: Iterable[str]) -> int:
     """How many rows (feeds or documents) the plans hold together."""
-    return sum(len(next(iter(json.loads(Path(p).read_text()).values()))) for p in plan_paths)
+    return sum(len(next(iter(json.loads(storage.read_bytes(p)).values()))) for p in plan_paths)

@@ -107,7 +107,7 @@ def stage_acquired(
         acquired.feeds = [replace(f, etag=None, last_modified=None, body_sha256=None)
                           if f.feed_url in fetched.deferred_feeds else f
                           for f in acquired.feeds]
-    writer = BatchWriter(config.staging_path, "poll", acquired.run_id)
+    writer = BatchWriter(config.staging_location, "poll", acquired.run_id)
     writer.add("feeds", rows_to_arrow(schema.feeds, acquired.feeds))
     writer.add("feed_items", rows_to_arrow(schema.feed_items, items))
     writer.add("fetches", rows_to_arrow(schema.fetches, acquired.fetches + fetched.fetches))
@@ -159,7 +159,7 @@ def poll_shard(
                        report=(lambda unit, line: on_feed(unit, line)) if on_feed else None)
     if deadline is None:
         deadline = time.monotonic() + config.polling.fetch_budget
-    archive = RawArchive(config.raw_archive_dir)
+    archive = RawArchive(config.raw_archive_location)
     acquired = Acquired(run_id, retries=read_plan_retries(plan_path))
     with HttpClient(config.http) as client:
         def poll_one(feed: FeedState) -> PollOutcome:

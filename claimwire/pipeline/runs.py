@@ -106,9 +106,9 @@ def _quiet(message: str) -> None:
 def _prepare(config: Config, say: Say) -> int:
     """Create or migrate the warehouse, clear what killed runs left behind, and
     quarantine staged batches that cannot be trusted (returns how many)."""
-    with open_warehouse(config.warehouse_path, wait_seconds=config.lock_timeout):
+    with open_warehouse(config.warehouse, wait_seconds=config.lock_timeout):
         pass  # creates or migrates the schema before any planning reads it
-    removed = remove_stale(config.staging_path)
+    removed = remove_stale(config.staging_location)
     if removed:
         say(f"removed {removed} stale plan file(s) and unfinished batch(es) of killed runs")
     return check_staged(config)
@@ -137,7 +137,7 @@ def run_ingest(
             "no feeds to poll: add [[feeds]] to claimwire.toml, import an OPML file with "
             "`claimwire feeds import`, or pass --feed URL"
         )
-    leftovers = len(complete_batches(config.staging_path))
+    leftovers = len(complete_batches(config.staging_location))
     if leftovers:
         say(f"found {leftovers} staged batch(es) from an interrupted run; loading them too")
     if leftover_batches(config, "poll"):

@@ -263,7 +263,7 @@ def acquire(
     report: SourceReport | None = None,
 ) -> str:
     """What the sources hold for the window, fetched and staged as one poll batch."""
-    archive = RawArchive(config.raw_archive_dir)
+    archive = RawArchive(config.raw_archive_location)
     acquired = Acquired(run_id, parse_timeout=config.polling.parse_timeout)
     with HttpClient(config.http) as client:
         for source in sources:

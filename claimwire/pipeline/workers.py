@@ -47,7 +47,7 @@ def transform_rows(config: Config, docs: list[PendingDocument]) -> TransformResu
 def stage_transform(config: Config, result: TransformResult, *, run_id: str) -> str:
     """A transform's tables as a staged batch (its counts and seconds in the
     manifest's info); the batch dir."""
-    writer = BatchWriter(config.staging_path, "transform", run_id)
+    writer = BatchWriter(config.staging_location, "transform", run_id)
     for name, data in result.tables.items():
         writer.add(name, data)
     writer.info = {**result.counts.to_dict(), "seconds": result.seconds}

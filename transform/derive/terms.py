@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from claimwire.transform.normalize import hash_key_text
+from claimwire.warehouse.backends import upsert
 from claimwire.warehouse.idsets import literal_list, registered, rows_with
 
 # Function words, auxiliaries, reporting and hedging verbs: they say how
@@ -116,9 +117,7 @@ class TermIndex:
                 CREATE OR REPLACE TEMP TABLE ti_counts AS
                 SELECT term, count(*) AS n FROM (SELECT unnest(terms) AS term FROM ti_new)
                 GROUP BY term""")
-        con.execute(
-            f"INSERT INTO {self.df} BY NAME SELECT term, n FROM ti_counts "
-            f"ON CONFLICT (term) DO UPDATE SET n = {self.df}.n + excluded.n")
+        upsert(con, self.df, "ti_counts", ["term"], {"n": f"{self.df}.n + excluded.n"})
         # A stem that passes the ceiling gets no more rows; those it has stay,
         # unused (queries take only stems under the ceiling), so a stem never
         # holds more than the ceiling and one pass's keys.
