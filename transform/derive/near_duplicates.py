@@ -94,6 +94,7 @@ def _fingerprint(
     settings) are used as they are; the others are computed from the text.
     """
     params = minhash.lsh_params(settings.threshold, settings.num_perm)
+    con.execute("CREATE OR REPLACE TEMP TABLE nd_keys (band_key BIGINT)")
     ids = [r[0] for r in con.execute(f"SELECT id FROM {ids_view}").fetchall()]
     known = known or {}
     sigs = {aid: known[aid] for aid in ids if aid in known}
@@ -140,6 +141,10 @@ def _fingerprint(
     )
     insert_arrow(con, "article_signatures", sig_table, mode=None)
     insert_arrow(con, "article_band_keys", key_table, mode=None)
+    # The band keys just written, for `_candidates`: finding them again in the
+    # stored index would scan every article's keys.
+    with registered(con, "nd_written", key_table):
+        con.execute("INSERT INTO nd_keys SELECT DISTINCT band_key FROM nd_written")
     return sigs
 
 
@@ -148,13 +153,10 @@ def _candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     # articles are found by the same join as pairs with older ones.
     return con.execute(
         f"""
-        WITH touched AS (
-            SELECT DISTINCT band_key FROM article_band_keys
-            WHERE article_id IN (SELECT id FROM nd_new)
-        ), members AS (
+        WITH members AS (
             SELECT k.band_key, k.article_id,
                    row_number() OVER (PARTITION BY k.band_key ORDER BY k.article_id) AS rank
-            FROM article_band_keys k SEMI JOIN touched t ON t.band_key = k.band_key
+            FROM article_band_keys k SEMI JOIN nd_keys t ON t.band_key = k.band_key
         )
         SELECT DISTINCT least(n.article_id, o.article_id), greatest(n.article_id, o.article_id)
         FROM members n
