@@ -14,7 +14,7 @@ The base warehouses are generated in bulk, every table the pipeline keeps
 (articles, URLs, documents, claims and their terms, stories, clusters,
 speakers and their keys, MinHash signatures and LSH band keys, the search
 index), not by running the pipeline a million times; they are cached under
-`--cache` (default `bench/.cache/`; 1M takes about 10 GB and ~15 minutes to
+`--cache` (default `bench/.cache/`; 1M takes about 10 GB and 20-40 minutes to
 make once). Each night runs on a copy, in a fresh process, whose peak RSS is
 the night's memory (everything runs in that one process). After the night
 the same process times the user's queries on the grown warehouse.
