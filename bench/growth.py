@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -307,7 +308,8 @@ def make_batch(gen: Corpus, vocab: Vocabulary, pool: Speakers, start: int, k: in
         "shingle_size": np.full(k, minhash.DEFAULT_SHINGLE_SIZE, np.int32),
         "bands": np.full(k, params.bands, np.int32), "rows": np.full(k, params.rows, np.int32)})
     tables["article_band_keys"] = pa.table({"band_key": keys.reshape(-1),
-                                            "article_id": np.repeat(ids, params.bands)})
+                                            "article_id": np.repeat(ids, params.bands),
+                                            "day": np.repeat(day_of, params.bands)})
 
     # search index rows
     n_terms = len(vocab.terms)
@@ -561,6 +563,19 @@ def night(work: Path, n: int, batch_dir: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- the parent
 
 
+def _settled_copy(base: Path, work: Path) -> None:
+    """Copy the base warehouse and flush the copy to disk. A user's warehouse
+    has long been written when a night starts; an unflushed 10 GB copy made
+    the night's first checkpoint wait for the file system (about 0.9 s of the
+    night at 1,000,000 articles, nothing at 10,000)."""
+    shutil.copyfile(base, work)
+    fd = os.open(work, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def run(sizes: tuple[int, ...], cache: Path) -> dict[str, Any]:
     cache.mkdir(parents=True, exist_ok=True)
     results = []
@@ -571,7 +586,7 @@ def run(sizes: tuple[int, ...], cache: Path) -> dict[str, Any]:
             build_base(base, n)
         _migrate(base)
         work = cache / f"night-{n}.duckdb"
-        shutil.copyfile(base, work)
+        _settled_copy(base, work)
         shutil.rmtree(work.with_name(work.stem + "-staging"), ignore_errors=True)
         say(f"night of {NIGHT:,} articles into {n:,}")
         batch_dir = stage_night(work, n)

@@ -110,6 +110,8 @@ class DedupSettings:
     near_duplicate_threshold: float = setting(0.45, above=0, maximum=1)
     num_perm: int = setting(128, minimum=8, maximum=4096)
     shingle_size: int = setting(5, minimum=1, maximum=50)
+    # Copies are looked for among articles published within this many days.
+    window_days: int = setting(90, minimum=1, maximum=36500)
 
 
 @dataclass(frozen=True)

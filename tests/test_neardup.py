@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from dedup_support import article, claim, load, open_db
 
+from claimwire.config import DedupSettings
 from claimwire.transform.derive import minhash as neardup
+from claimwire.warehouse.db import migrate
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "seeds"
 T = neardup.DEFAULT_THRESHOLD
@@ -181,6 +183,45 @@ def test_copy_in_a_later_load_is_linked_and_loses_its_claims(tmp_path):
     # Copies share the original's story.
     stories = {r[0] for r in con.execute("SELECT story_id FROM articles").fetchall()}
     assert len(stories) == 1 and None not in stories
+
+
+def test_copies_are_looked_for_among_articles_of_the_window_of_days(tmp_path):
+    con = open_db(tmp_path / "wh.duckdb")
+    original = article("https://a.example/port", PORT_STRIKE, published=DAY1)
+    load(con, tmp_path / "st", [original])
+    near = article("https://b.example/copy", with_credit(PORT_STRIKE),
+                   published=DAY1 + timedelta(days=89))
+    far = article("https://c.example/copy", with_furniture(PORT_STRIKE),
+                  published=DAY1 + timedelta(days=200))
+    assert load(con, tmp_path / "st", [near, far]).near_duplicates == 1
+    assert _dup_of(con, near["article_id"]) == original["article_id"]
+    assert _dup_of(con, far["article_id"]) is None
+    # A wider window (a setting) reaches the original from a later copy, and
+    # the copy 200 days out joins the group through it.
+    later = article("https://d.example/copy", with_credit(PORT_STRIKE),
+                    published=DAY1 + timedelta(days=300))
+    wide = DedupSettings(window_days=400)
+    assert load(con, tmp_path / "st", [later], dedup=wide).near_duplicates == 2
+    assert _dup_of(con, later["article_id"]) == original["article_id"]
+    assert _dup_of(con, far["article_id"]) == original["article_id"]
+
+
+def test_band_keys_stored_before_their_days_get_them_by_migration(tmp_path):
+    con = open_db(tmp_path / "wh.duckdb")
+    original = article("https://a.example/port", PORT_STRIKE, published=DAY1)
+    undated = article("https://b.example/other", MUSEUM, seen=DAY2)
+    load(con, tmp_path / "st", [original, undated])
+    con.execute("UPDATE article_band_keys SET day = NULL")
+    con.execute("DELETE FROM schema_migrations WHERE version = '2026-12-05-18-band-key-days'")
+    assert migrate(con) == ["2026-12-05-18-band-key-days"]
+    days = dict(con.execute("SELECT article_id, any_value(day) FROM article_band_keys "
+                            "GROUP BY 1").fetchall())
+    epoch = datetime(1970, 1, 1)
+    assert days == {original["article_id"]: (DAY1 - epoch).days,
+                    undated["article_id"]: (DAY2 - epoch).days}
+    copy = article("https://c.example/copy", with_credit(PORT_STRIKE), published=DAY2)
+    load(con, tmp_path / "st", [copy])
+    assert _dup_of(con, copy["article_id"]) == original["article_id"]
 
 
 def test_older_original_arriving_later_takes_the_group_over(tmp_path):

@@ -274,6 +274,15 @@ def _feed_list_migration(con: duckdb.DuckDBPyConnection) -> None:
     _create(schema.page_retries)(con)
 
 
+def _band_key_days_migration(con: duckdb.DuckDBPyConnection) -> None:
+    _add_columns(schema.article_band_keys, "day")(con)
+    # One pass over the stored keys, in their order (zone maps stay tight).
+    con.execute(
+        "UPDATE article_band_keys SET day = datediff('day', DATE '1970-01-01', "
+        "coalesce(a.published_at, a.first_seen_at)) FROM articles a "
+        "WHERE a.article_id = article_band_keys.article_id")
+
+
 # Every schema change is a dated migration, applied once, in order.
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (
@@ -304,6 +313,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("2026-12-05-06-unindexed-keys", _unindexed_keys_migration),
     ("2026-12-05-07-contradiction-sides", _contradiction_sides_migration),
     ("2026-12-05-17-feed-list", _feed_list_migration),
+    ("2026-12-05-18-band-key-days", _band_key_days_migration),
 ]
 
 

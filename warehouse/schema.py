@@ -276,6 +276,10 @@ article_band_keys = Table(
     # No key: the LSH index is a plain posting list, joined on band_key.
     Column("band_key", BigInteger, nullable=False),
     Column("article_id", String, nullable=False),
+    # Days since 1970 of the article's publication (else first sighting): the
+    # near-duplicate window. Rows are written a pass at a time, so each row
+    # group holds few days and zone maps skip those outside the window.
+    Column("day", Integer),
 )
 
 article_duplicates = Table(

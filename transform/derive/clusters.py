@@ -317,6 +317,10 @@ def forget_claims(con: duckdb.DuckDBPyConnection, claim_ids: list[str]) -> None:
     summarize_clusters(con)
 
 
+# The timeline columns CLUSTER_SUMMARY and CONTRADICTION_SIDES read.
+_SUMMARIZED = "cluster_id, speaker, stance, day, content, claim_id, article_id"
+
+
 def summarize_clusters(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute the summary rows (`claim_cluster_stats`, what the view
     `claim_clusters` shows) of the clusters this pass touched; how many."""
@@ -329,8 +333,10 @@ def summarize_clusters(con: duckdb.DuckDBPyConnection) -> int:
         ids = [r[0] for r in con.execute("SELECT id FROM cs_ids").fetchall()]
         # The timeline's rows, not the view: its filter then reaches the scan
         # of claims instead of following a join of every claim.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE cs_claims AS {TIMELINE_ROWS} "
-                    f"AND c.claim_cluster_id IN ({literal_list(ids)})")
+        # Only what the summaries read: the timeline's article titles and URLs
+        # would be read for every stored article (0.6 s -> 0.4 s at 1,000,000).
+        con.execute(f"CREATE OR REPLACE TEMP TABLE cs_claims AS SELECT {_SUMMARIZED} FROM "
+                    f"({TIMELINE_ROWS} AND c.claim_cluster_id IN ({literal_list(ids)}))")
         for table in ("claim_cluster_stats", "contradiction_sides"):
             con.execute(f"DELETE FROM {table} WHERE cluster_id IN (SELECT id FROM cs_ids)")
         con.execute("INSERT INTO claim_cluster_stats BY NAME "

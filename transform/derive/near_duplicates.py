@@ -5,7 +5,10 @@ Each article's MinHash signature and LSH band keys are stored once; a load
 only fingerprints its own articles and finds candidates by joining their
 band keys with the stored ones (a hash join on a posting list, never a
 comparison with every article), so a copy arriving runs after its original
-is still found without rebuilding anything.
+is still found without rebuilding anything. Copies are looked for among
+articles published within `window_days` (a `[dedup]` setting, 90 by default)
+of each other: each band key carries its article's day, so a night reads the
+keys of the days around its articles, not those of the whole warehouse.
 
 Copies form groups; every member points at the group's earliest article
 (published, else first seen), never at another copy. A late-arriving older
@@ -39,11 +42,18 @@ METHOD = "minhash"
 _LATEST = datetime.max
 
 
+# Syndicated copies follow their original within days; looking only among
+# articles published this close keeps a night's lookup to the band keys of
+# those days instead of every stored article's.
+DEFAULT_WINDOW_DAYS = 90
+
+
 @dataclass(frozen=True)
 class NearDupSettings:
     threshold: float = minhash.DEFAULT_THRESHOLD
     num_perm: int = minhash.DEFAULT_NUM_PERM
     shingle_size: int = minhash.DEFAULT_SHINGLE_SIZE
+    window_days: int = DEFAULT_WINDOW_DAYS
 
 
 class _UnionFind:
@@ -94,7 +104,7 @@ def _fingerprint(
     settings) are used as they are; the others are computed from the text.
     """
     params = minhash.lsh_params(settings.threshold, settings.num_perm)
-    con.execute("CREATE OR REPLACE TEMP TABLE nd_keys (band_key BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE nd_keys (band_key BIGINT, day INTEGER)")
     ids = [r[0] for r in con.execute(f"SELECT id FROM {ids_view}").fetchall()]
     known = known or {}
     sigs = {aid: known[aid] for aid in ids if aid in known}
@@ -117,6 +127,7 @@ def _fingerprint(
         for table in ("article_signatures", "article_band_keys"):
             con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM {ids_view})")
     order = list(sigs)
+    days = _days(con, ids_view)
     matrix = np.stack([sigs[aid] for aid in order])
     count = len(order)
     sig_table = pa.table(
@@ -132,11 +143,12 @@ def _fingerprint(
     # A text without words is nobody's near-duplicate: it gets no band keys.
     worded = np.flatnonzero(~minhash.empty_rows(matrix))
     keys = minhash.band_keys_many(matrix[worded], params)
+    owners = pa.array(np.repeat(worded, params.bands))
     key_table = pa.table(
         {
             "band_key": pa.array(keys.reshape(-1)),
-            "article_id": pa.array(order, pa.string()).take(
-                pa.array(np.repeat(worded, params.bands))),
+            "article_id": pa.array(order, pa.string()).take(owners),
+            "day": pa.array([days.get(aid) for aid in order], pa.int32()).take(owners),
         }
     )
     insert_arrow(con, "article_signatures", sig_table, mode=None)
@@ -144,24 +156,39 @@ def _fingerprint(
     # The band keys just written, for `_candidates`: finding them again in the
     # stored index would scan every article's keys.
     with registered(con, "nd_written", key_table):
-        con.execute("INSERT INTO nd_keys SELECT DISTINCT band_key FROM nd_written")
+        con.execute("INSERT INTO nd_keys SELECT DISTINCT band_key, day FROM nd_written")
     return sigs
 
 
-def _candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+def _days(con: duckdb.DuckDBPyConnection, ids_view: str) -> dict[str, int]:
+    """Each listed article's day (since 1970) of publication, else of first
+    sighting, else today's."""
+    return dict(con.execute(
+        "SELECT article_id, datediff('day', DATE '1970-01-01', "
+        "coalesce(published_at, first_seen_at, current_date)) FROM articles "
+        f"WHERE article_id IN (SELECT id FROM {ids_view})").fetchall())
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, window_days: int) -> list[tuple[str, str]]:
     # Both sides come from the stored index, so pairs among this load's own
-    # articles are found by the same join as pairs with older ones.
+    # articles are found by the same join as pairs with older ones. Literal
+    # day bounds: zone maps skip the row groups of other days unread.
+    lo, hi = con.execute("SELECT min(day), max(day) FROM nd_keys").fetchone()
+    if lo is None:
+        return []
     return con.execute(
         f"""
         WITH members AS (
-            SELECT k.band_key, k.article_id,
+            SELECT k.band_key, k.article_id, k.day,
                    row_number() OVER (PARTITION BY k.band_key ORDER BY k.article_id) AS rank
             FROM article_band_keys k SEMI JOIN nd_keys t ON t.band_key = k.band_key
+            WHERE k.day BETWEEN {lo - window_days} AND {hi + window_days}
         )
         SELECT DISTINCT least(n.article_id, o.article_id), greatest(n.article_id, o.article_id)
         FROM members n
         JOIN members o ON o.band_key = n.band_key AND o.article_id <> n.article_id
         WHERE n.article_id IN (SELECT id FROM nd_new) AND o.rank <= {BUCKET_FANOUT}
+          AND abs(o.day - n.day) <= {window_days}
         """
     ).fetchall()
 
@@ -260,7 +287,7 @@ def _mark(
     known: dict[str, np.ndarray] | None,
 ) -> int:
     sigs = _fingerprint(con, "nd_new", settings, known)
-    pairs = _candidates(con)
+    pairs = _candidates(con, settings.window_days)
     sigs.update(_signatures(con, {x for p in pairs for x in p} - sigs.keys(), settings))
     edges = _similar_pairs(pairs, sigs, settings.threshold)
     new = set(ids)
@@ -306,15 +333,20 @@ def _mark(
             links[member] = original
     if not links:
         return 0
-    _write_links(con, links, settings)
+    _write_links(con, links, settings, sigs)
     was_copy = before.union(*dependents.values())
     return len(set(links) - was_copy)
 
 
 def _write_links(
-    con: duckdb.DuckDBPyConnection, links: dict[str, str], settings: NearDupSettings
+    con: duckdb.DuckDBPyConnection, links: dict[str, str], settings: NearDupSettings,
+    known: dict[str, np.ndarray],
 ) -> None:
-    sigs = _signatures(con, set(links) | set(links.values()), settings)
+    """Store the links; `known` holds signatures already read (only copies
+    linked before, found through their originals, are read here)."""
+    linked = set(links) | set(links.values())
+    sigs = {aid: known[aid] for aid in linked if aid in known}
+    sigs.update(_signatures(con, linked - sigs.keys(), settings))
     now = utcnow()
     signed = [(a, o) for a, o in links.items() if a in sigs and o in sigs]
     known = dict(zip(signed, _pair_similarities(signed, sigs).tolist(), strict=True))
@@ -345,11 +377,16 @@ def _write_links(
                 "(SELECT id FROM nd_originals UNION ALL SELECT article_id FROM staged_links)"
             )
         con.execute("INSERT INTO article_duplicates BY NAME SELECT * FROM staged_links")
-    # Claims are kept for originals only.
-    with id_table(con, "nd_copies", copies):
-        of_copies = "SELECT claim_id FROM claims WHERE article_id IN (SELECT id FROM nd_copies)"
-        con.execute(f"DELETE FROM claim_mentions WHERE claim_id IN ({of_copies})")
-        touch_clusters(con, "SELECT claim_cluster_id FROM claims "
-                            "WHERE article_id IN (SELECT id FROM nd_copies)")
-        CLAIM_TERMS.remove(con, [r[0] for r in con.execute(of_copies).fetchall()])
-        con.execute("DELETE FROM claims WHERE article_id IN (SELECT id FROM nd_copies)")
+    # Claims are kept for originals only. The copies' claims are read once, by
+    # key within their rowid range (mostly the night's own rows): a join with
+    # `claims` would scan every stored claim, once per statement.
+    of_copies = rows_with(con, "claims", "article_id", copies)
+    dropped = con.execute(f"SELECT claim_id, claim_cluster_id FROM claims WHERE {of_copies}"
+                          ).fetchall()
+    if not dropped:
+        return
+    claim_ids = [claim_id for claim_id, _ in dropped]
+    con.execute(f"DELETE FROM claim_mentions WHERE claim_id IN ({literal_list(claim_ids)})")
+    touch_clusters(con, [cluster for _, cluster in dropped if cluster is not None])
+    CLAIM_TERMS.remove(con, claim_ids)
+    con.execute(f"DELETE FROM claims WHERE {of_copies}")

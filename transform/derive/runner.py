@@ -65,6 +65,7 @@ def near_dup_settings(dedup: DedupSettings | None) -> NearDupSettings:
         threshold=dedup.near_duplicate_threshold,
         num_perm=dedup.num_perm,
         shingle_size=dedup.shingle_size,
+        window_days=dedup.window_days,
     )
 
 

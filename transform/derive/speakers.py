@@ -62,6 +62,17 @@ class _StoredIdentities:
         self.fetch(keys)
         return self._store.lookup(keys)
 
+    def renamed(self, identities: Iterable[Identity]) -> list[str]:
+        """The ids of those stored identities whose name these versions change."""
+        out = []
+        for ident in identities:
+            try:
+                if self._store[ident.id].canonical != ident.canonical:
+                    out.append(ident.id)
+            except KeyError:
+                continue
+        return out
+
 
 def assign_speakers(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
     """Give the claims of these (original) articles their speaker identity;
@@ -89,20 +100,27 @@ def assign_speakers(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> i
     assigned = {key: sid for key, sid in batch.mapping.items() if sid}
     update_column(con, "claims", "claim_id", "speaker_id", assigned)
     # The new claims take their identity's name; an identity renamed (a surname
-    # that met its full name) renames its older claims too.
-    with id_table(con, "sp_changed", [i.id for i in batch.identities]), \
-            id_table(con, "sp_claims", list(assigned)):
-        touch_clusters(con, "SELECT c.claim_cluster_id FROM claims c JOIN speakers s "
-                            "USING (speaker_id) WHERE c.speaker_id IN (SELECT id FROM sp_changed) "
-                            "AND c.speaker_canonical IS DISTINCT FROM s.canonical")
-        con.execute(
-            "UPDATE claims SET speaker_canonical = s.canonical FROM speakers s "
-            "WHERE claims.speaker_id = s.speaker_id "
-            "AND (claims.claim_id IN (SELECT id FROM sp_claims) "
-            "     OR claims.speaker_id IN (SELECT id FROM sp_changed)) "
-            "AND claims.speaker_canonical IS DISTINCT FROM s.canonical"
-        )
+    # that met its full name) renames its older claims too. The pass's own
+    # claims are found within their rowid range; only a rename reads them all.
+    _rename_claims(con, rows_with(con, "claims", "claim_id", assigned, "c"))
+    renamed = stored.renamed(batch.identities)
+    if renamed:
+        with id_table(con, "sp_renamed", renamed):
+            _rename_claims(con, "c.speaker_id IN (SELECT id FROM sp_renamed)")
     return len(batch.identities)
+
+
+def _rename_claims(con: duckdb.DuckDBPyConnection, which: str) -> None:
+    """Give the claims matching `which` (a condition on `claims c`) their
+    identity's name, and note the clusters whose summaries that changes."""
+    differs = (f"FROM claims c JOIN speakers s USING (speaker_id) WHERE {which} "
+               "AND c.speaker_canonical IS DISTINCT FROM s.canonical")
+    touch_clusters(con, f"SELECT c.claim_cluster_id {differs}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sp_names AS "
+                f"SELECT c.claim_id, s.canonical {differs}")
+    con.execute("UPDATE claims AS c SET speaker_canonical = n.canonical FROM sp_names n "
+                f"WHERE c.claim_id = n.claim_id AND {which}")
+    con.execute("DROP TABLE sp_names")
 
 
 def _quoted_in(

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from claimwire.transform.normalize import hash_key_text
 from claimwire.warehouse.backends import upsert
-from claimwire.warehouse.idsets import literal_list, registered, rows_with
+from claimwire.warehouse.idsets import registered, rows_with
 
 # Function words, auxiliaries, reporting and hedging verbs: they say how
 # something was said, not what it is about, so they never make two texts alike.
@@ -135,22 +135,25 @@ class TermIndex:
         """Take these keys out of the index."""
         if not keys:
             return
-        listed = literal_list(keys)
+        of_keys = rows_with(con, self.lists, self.key, keys)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE ti_gone AS SELECT {self.key}, terms, day
-            FROM {self.lists} WHERE {rows_with(con, self.lists, self.key, keys)}""")
-        found, lo, hi = con.execute("SELECT count(*), min(day), max(day) FROM ti_gone").fetchone()
+            FROM {self.lists} WHERE {of_keys}""")
+        found, dated, lo, hi = con.execute(
+            "SELECT count(*), count(day), min(day), max(day) FROM ti_gone").fetchone()
         if found:
             con.execute(f"""
                 UPDATE {self.df} SET n = {self.df}.n - g.c FROM
                 (SELECT term, count(*) AS c FROM (SELECT unnest(terms) AS term FROM ti_gone)
                  GROUP BY term) g
                 WHERE {self.df}.term = g.term""")
-            # The rows are in day order: the day bounds skip the rest unread.
-            days = f"day BETWEEN {lo} AND {hi}" if lo is not None else "day IS NULL"
-            con.execute(f"DELETE FROM {self.rare} WHERE ({days} OR day IS NULL) AND {self.key} IN "
+            # The rows are in day order: the day bounds skip the rest unread
+            # (an `OR day IS NULL` beside them would read every row group).
+            days = [f"day BETWEEN {lo} AND {hi}"] if dated else []
+            days += ["day IS NULL"] if dated < found else []
+            con.execute(f"DELETE FROM {self.rare} WHERE ({' OR '.join(days)}) AND {self.key} IN "
                         f"(SELECT {self.key} FROM ti_gone)")
-            con.execute(f"DELETE FROM {self.lists} WHERE {self.key} IN ({listed})")
+            con.execute(f"DELETE FROM {self.lists} WHERE {of_keys}")
         con.execute("DROP TABLE ti_gone")
 
 
