@@ -89,3 +89,21 @@ def test_no_author_is_an_empty_list() -> None:
     result = extract_article(_page(head), "https://www.example.com/x")
     assert result.authors == ()
     assert result.author is None
+
+
+def test_a_meta_tag_holding_the_site_name_gives_way_to_the_next_one() -> None:
+    head = ('<meta name="author" content="The Example Times">'
+            '<meta name="cXenseParse:author" content="松岡大地" data-separator=",">')
+    assert extract_article(_page(head)).authors == ("松岡大地",)
+
+
+def test_the_author_a_metadata_list_labels() -> None:
+    byline = ('<ul class="facts"><li><strong>Datum</strong> 28.04.2023</li>'
+              "<li><strong>Autorin/Autor</strong> Roman Goncharenko</li></ul>"
+              "<dl><dt>Author:</dt><dd>Jane Doe</dd></dl>")
+    assert extract_article(_page(byline=byline)).authors == ("Roman Goncharenko",)
+    only_dl = "<dl><dt>Author:</dt><dd>Jane Doe</dd></dl>"
+    assert extract_article(_page(byline=only_dl)).authors == ("Jane Doe",)
+    # A label word inside running text is no label.
+    prose = "<p><strong>Author Jane Doe spoke</strong> at the meeting about the plan.</p>"
+    assert extract_article(_page(byline=prose)).authors == ()

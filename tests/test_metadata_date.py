@@ -72,3 +72,27 @@ def test_no_date_at_all() -> None:
     result = extract_article(_page(""))
     assert result.published is None
     assert result.published_precision is None
+
+
+def _body_page(body: str, head: str = "") -> str:
+    paragraph = "<p>" + "The council met and approved the harbour plan today. " * 15 + "</p>"
+    return (f"<html><head>{head}<title>Harbour</title></head><body><article>"
+            f"<h1>Harbour plan approved</h1>{paragraph}{body}</article></body></html>")
+
+
+def test_a_date_the_page_labels_beats_other_dates_on_the_page() -> None:
+    # A related teaser's date comes first in the page; the labelled one is the article's.
+    body = ('<h2>Earlier: the first vote <span class="date">24.04.2023</span></h2>'
+            '<ul><li><strong>Datum</strong> 28.04.2023 </li></ul>')
+    result = extract_article(_body_page(body))
+    assert result.published == datetime(2023, 4, 28, tzinfo=UTC)
+    assert result.published_precision == "day"
+    iso = "<dl><dt>Published:</dt><dd>2023-04-27</dd></dl>"
+    assert extract_article(_body_page(iso)).published == datetime(2023, 4, 27, tzinfo=UTC)
+
+
+def test_declared_dates_come_before_a_labelled_one() -> None:
+    head = '<meta property="article:published_time" content="2023-04-29T10:00:00+00:00">'
+    body = "<ul><li><strong>Datum</strong> 28.04.2023</li></ul>"
+    result = extract_article(_body_page(body, head))
+    assert result.published == datetime(2023, 4, 29, 10, 0, tzinfo=UTC)

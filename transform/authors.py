@@ -5,8 +5,9 @@ Sources, the first that yields a name wins, because they are not independent
 1. JSON-LD `author` of the article item (strings, Person/Organization objects,
    lists, lists of lists);
 2. author meta tags (`author`, `article:author`, `parsely-author`, `dc.creator`, ...);
-3. the byline element: `rel=author` links, `itemprop=author`, then elements whose
-   class names it a byline.
+3. the byline element: `rel=author` links, `itemprop=author`, author-page links,
+   a value labelled as the author ("<strong>Autor</strong> Name"), then elements
+   whose class names it a byline.
 
 What is kept is a name: a byline prefix ("By", "Von", "Por") and a trailing
 initials tag "(obe)" are removed; several names in one string ("A and B",
@@ -26,6 +27,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from claimwire.formats.htmlmeta import labelled_values
 from claimwire.transform.headline import names_site
 
 AUTHOR_META = (
@@ -36,7 +38,14 @@ AUTHOR_META = (
     "dc.creator",
     "dcterms.creator",
     "byl",
+    "cxenseparse:author",  # the cXense analytics tag, filled from the byline field
 )
+# Labels of the author on a page's metadata list ("<strong>Autor</strong> Name").
+AUTHOR_LABELS = frozenset({
+    "author", "authors", "autor", "autorin", "autoren", "autorin/autor", "autor/autorin",
+    "autor*in", "auteur", "auteurs", "autore", "autori", "autores", "forfatter",
+    "författare", "yazar", "penulis", "written by",
+})
 _ARTICLE_TYPE = re.compile(r"(Article|Posting|Report)$")
 _PREFIX = re.compile(
     r"^(?:(?:written|reported|text|reporting|story|words)\s+)?"
@@ -74,7 +83,8 @@ def author_list(
     """Author names of the article, in page order, without the site's own name."""
     sources: tuple[Callable[[], list[str]], ...] = (
         lambda: _json_ld_authors(json_ld_items),
-        lambda: _meta_authors(meta),
+        # Each meta tag on its own: one holding the site's name gives way to the next.
+        *(lambda key=key: [meta[key]] if meta.get(key) else [] for key in AUTHOR_META),
         lambda: _byline_authors(tree),  # walks the whole page: only when needed
     )
     for source in sources:
@@ -163,14 +173,11 @@ def _collect(value: Any, names: list[str], depth: int) -> None:
             _collect(name, names, depth + 1)
 
 
-def _meta_authors(meta: dict[str, str]) -> list[str]:
-    return [meta[key] for key in AUTHOR_META if meta.get(key)][:1]
-
-
 def _byline_authors(tree: HtmlElement) -> list[str]:
     """Names from the byline markup: rel=author, itemprop=author, author-page links, classes."""
-    for found in (_rel_author(tree), _itemprop_author(tree), _author_links(tree)):
-        if found:
+    for find in (_rel_author, _itemprop_author, _author_links,
+                 lambda t: labelled_values(t, AUTHOR_LABELS, limit=1)):
+        if found := find(tree):
             return found
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag in ("script", "style", "meta", "html"):

@@ -31,6 +31,7 @@ from claimwire.formats.htmlmeta import (
     canonical_url,
     is_article_item,
     json_ld_items,
+    labelled_date,
     meta_values,
     page_language,
     page_text,
@@ -139,7 +140,7 @@ def _extract(html: bytes | str, url: str | None, charset: str | None) -> Extract
         sites,
     ) or _first(meta.get("og:title"))
     authors = tuple(author_list(tree, meta, json_ld, sites))
-    date = published_date(tree, meta, json_ld) or _guessed_date(tree)
+    date = published_date(tree, meta, json_ld) or labelled_date(tree) or _guessed_date(tree)
     site_name = _first(meta.get("og:site_name"), publisher)
 
     body = extract_body(tree, url, _json_ld_body(article_ld))

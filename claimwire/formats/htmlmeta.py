@@ -142,6 +142,56 @@ def published_date(
     return None
 
 
+# Elements that hold the label of a label/value pair on a page's metadata
+# line or list ("<strong>Datum</strong> 28.04.2023", "<dt>Author</dt><dd>...").
+_LABEL_TAGS = ("strong", "b", "dt", "th", "span", "label", "em")
+_MAX_LABEL_CHARS = 30
+
+
+def labelled_values(tree: HtmlElement, labels: frozenset[str], limit: int = 3) -> list[str]:
+    """The values the page writes after one of `labels` (case-folded, without
+    a trailing colon): the label element's tail text, else the next element's
+    text. In page order, at most `limit`."""
+    values: list[str] = []
+    for element in tree.iter(*_LABEL_TAGS):
+        own = element.text_content()
+        if len(own) > _MAX_LABEL_CHARS:
+            continue
+        if " ".join(own.split()).rstrip(":").strip().casefold() not in labels:
+            continue
+        value = " ".join((element.tail or "").split()).strip(" :|")
+        if not value and (following := element.getnext()) is not None:
+            value = " ".join(following.text_content().split())
+        if value:
+            values.append(value)
+            if len(values) >= limit:
+                break
+    return values
+
+
+# Labels of the publication date on a page's metadata list, in the dev pages'
+# languages (a label of the last update, "Stand", "Updated", is not one).
+DATE_LABELS = frozenset({
+    "date", "published", "publication date", "datum", "veröffentlicht", "veröffentlicht am",
+    "erschienen", "publié", "publié le", "fecha", "publicado", "data", "pubblicato", "dato",
+    "publisert", "tarih", "yayın tarihi",
+})
+_DOTTED_DATE = re.compile(r"^\s*(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})\b")
+
+
+def labelled_date(tree: HtmlElement) -> PageDate | None:
+    """A date the page labels as its publication date (ISO, or day.month.year,
+    the order every language that writes dots uses)."""
+    for value in labelled_values(tree, DATE_LABELS):
+        if parsed := parse_timestamp(value):
+            return PageDate(*parsed, "label")
+        dotted = _DOTTED_DATE.match(value)
+        if dotted and (parsed := parse_timestamp(f"{dotted[3]}-{int(dotted[2]):02d}-"
+                                                 f"{int(dotted[1]):02d}")):
+            return PageDate(*parsed, "label")
+    return None
+
+
 def page_language(tree: HtmlElement) -> str | None:
     """Primary language subtag ("en" for "en-GB"), from lang, Content-Language or og:locale."""
     meta = meta_values(tree)
