@@ -107,3 +107,17 @@ def test_the_author_a_metadata_list_labels() -> None:
     # A label word inside running text is no label.
     prose = "<p><strong>Author Jane Doe spoke</strong> at the meeting about the plan.</p>"
     assert extract_article(_page(byline=prose)).authors == ()
+
+
+def test_a_byline_block_adds_the_co_authors_structured_data_left_out() -> None:
+    ld = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Marlene Holm"}}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    block = ('<div class="bylines">'
+             '<address><a rel="author" href="mailto:i@db.example">Ingrid Treborg</a></address>'
+             '<address><a rel="author" href="mailto:m@db.example">Marlene Holm</a></address>'
+             "</div>")
+    assert extract_article(_page(head, block)).authors == ("Ingrid Treborg", "Marlene Holm")
+    # Author links of related articles are not the article's byline.
+    related = ('<aside><ul><li><a rel="author" href="/a/1">Marlene Holm</a></li>'
+               '<li><a rel="author" href="/a/2">Anna Shechtman</a></li></ul></aside>')
+    assert extract_article(_page(head, related)).authors == ("Marlene Holm",)

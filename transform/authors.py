@@ -87,11 +87,32 @@ def author_list(
         *(lambda key=key: [meta[key]] if meta.get(key) else [] for key in AUTHOR_META),
         lambda: _byline_authors(tree),  # walks the whole page: only when needed
     )
-    for source in sources:
+    for index, source in enumerate(sources):
         names = clean_authors(source(), sites)
         if names:
-            return names
+            return _with_co_authors(tree, names, sites) if index == 0 else names
     return []
+
+
+# A byline block is short: a few names, perhaps roles and a date.
+_MAX_BYLINE_BLOCK_CHARS = 300
+
+
+def _with_co_authors(tree: HtmlElement, names: list[str], sites: Sequence[str]) -> list[str]:
+    """The names of the page's byline block when they are the structured data's
+    names and more (structured data often carries the first author only).
+    Only author markup inside one element whose class names it a byline
+    counts: author links elsewhere on the page belong to other articles."""
+    known = {name.casefold() for name in names}
+    for block in tree.iter():
+        if not isinstance(block.tag, str) or not _BYLINE_CLASS.search(block.get("class") or ""):
+            continue
+        if len(block.text_content()) > _MAX_BYLINE_BLOCK_CHARS:
+            continue
+        marked = clean_authors(_rel_author(block) or _itemprop_author(block), sites)
+        if known <= {name.casefold() for name in marked}:
+            return marked if len(marked) > len(names) else names
+    return names
 
 
 def clean_authors(raw: Iterable[str], sites: Sequence[str]) -> list[str]:
