@@ -59,3 +59,26 @@ def test_spellings_of_one_person_share_one_identity_across_nights(tmp_path):
 
     columns, rows = find_claims(con, ClaimFilter(speaker="Zelenskiy"))
     assert len(rows) == 4  # every spelling, found by any of them
+
+
+def test_an_identitys_aliases_are_the_same_list_in_every_process():
+    import subprocess
+    import sys
+
+    # Forms that fold alike ("NATO ..." and "Nato ...") once kept set order,
+    # which Python's string hashing changes from process to process.
+    code = (
+        "from claimwire.transform.claims.identity import SpeakerMention, resolve_identities\n"
+        "names = ['Nato Secretary General Mark Rutte', 'NATO Secretary General Mark Rutte',\n"
+        "         'Mark Rutte', 'NATO secretary general Mark Rutte']\n"
+        "batch = resolve_identities([SpeakerMention(f'c{i}', n, 'person', f'a{i}', None, ())\n"
+        "                            for i, n in enumerate(names)])\n"
+        "print(sorted((i.canonical, i.aliases) for i in batch.identities))\n"
+    )
+    outputs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout
+        for seed in range(6)
+    }
+    assert len(outputs) == 1
+    assert "NATO Secretary General Mark Rutte" in outputs.pop()

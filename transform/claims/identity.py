@@ -335,6 +335,10 @@ def _valid(name: str) -> bool:
     return name.count("(") == name.count(")") and name.count('"') % 2 == 0
 
 
+def _alias_order(name: str) -> tuple[str, str]:
+    return fold(name), name
+
+
 def resolve_identities(
     mentions: Sequence[SpeakerMention],
     lookup: Lookup | None = None,
@@ -542,7 +546,9 @@ def _finish(
             old = cl.stored
             canonical = cl.upgraded or old.canonical
             known = {fold(x) for x in (canonical, *old.aliases)}
-            extra = [f for f in cl.forms if fold(f) not in known]
+            # Forms are a set: sorted (fold, then the exact text) so the same
+            # input always gives the same alias list ("NATO ..." and "Nato ...").
+            extra = [f for f in sorted(cl.forms, key=_alias_order) if fold(f) not in known]
             aliases = list(old.aliases)
             if cl.upgraded and old.canonical not in aliases:
                 aliases.append(old.canonical)
@@ -557,7 +563,7 @@ def _finish(
         canonical = _canonical(cl)
         new_id = identity_id(canonical, cl.type, lambda x: x in taken)
         taken.add(new_id)
-        aliases = tuple(sorted({f for f in cl.forms if f != canonical}, key=fold))
+        aliases = tuple(sorted({f for f in cl.forms if f != canonical}, key=_alias_order))
         out[ci] = Identity(new_id, canonical, cl.type, aliases)
     for key, ci in assigned.items():
         mapping[key] = out[ci].id
