@@ -275,12 +275,12 @@ def _feed_list_migration(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _band_key_days_migration(con: duckdb.DuckDBPyConnection) -> None:
+    from claimwire.transform.derive.near_duplicates import ARTICLE_DAY
+
     _add_columns(schema.article_band_keys, "day")(con)
     # One pass over the stored keys, in their order (zone maps stay tight).
-    con.execute(
-        "UPDATE article_band_keys SET day = datediff('day', DATE '1970-01-01', "
-        "coalesce(a.published_at, a.first_seen_at)) FROM articles a "
-        "WHERE a.article_id = article_band_keys.article_id")
+    con.execute(f"UPDATE article_band_keys SET day = {ARTICLE_DAY} FROM articles "
+                "WHERE articles.article_id = article_band_keys.article_id")
 
 
 # Every schema change is a dated migration, applied once, in order.

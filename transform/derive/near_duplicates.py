@@ -160,12 +160,16 @@ def _fingerprint(
     return sigs
 
 
+# An article's day (since 1970) of publication, else of first sighting, else
+# today's, as SQL over `articles`: the day its band keys carry.
+ARTICLE_DAY = ("datediff('day', DATE '1970-01-01', "
+               "coalesce(published_at, first_seen_at, current_date))")
+
+
 def _days(con: duckdb.DuckDBPyConnection, ids_view: str) -> dict[str, int]:
-    """Each listed article's day (since 1970) of publication, else of first
-    sighting, else today's."""
+    """Each listed article's `ARTICLE_DAY`."""
     return dict(con.execute(
-        "SELECT article_id, datediff('day', DATE '1970-01-01', "
-        "coalesce(published_at, first_seen_at, current_date)) FROM articles "
+        f"SELECT article_id, {ARTICLE_DAY} FROM articles "
         f"WHERE article_id IN (SELECT id FROM {ids_view})").fetchall())
 
 
@@ -340,12 +344,12 @@ def _mark(
 
 def _write_links(
     con: duckdb.DuckDBPyConnection, links: dict[str, str], settings: NearDupSettings,
-    known: dict[str, np.ndarray],
+    read: dict[str, np.ndarray],
 ) -> None:
-    """Store the links; `known` holds signatures already read (only copies
+    """Store the links; `read` holds signatures already read (only copies
     linked before, found through their originals, are read here)."""
     linked = set(links) | set(links.values())
-    sigs = {aid: known[aid] for aid in linked if aid in known}
+    sigs = {aid: read[aid] for aid in linked if aid in read}
     sigs.update(_signatures(con, linked - sigs.keys(), settings))
     now = utcnow()
     signed = [(a, o) for a, o in links.items() if a in sigs and o in sigs]
