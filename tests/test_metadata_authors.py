@@ -22,6 +22,9 @@ SITES = ["The Example Times", "example"]
         ("AFP, MANILA", ["AFP, MANILA"]),  # one credit, not two names
         ("Elena Oberholzer (obe)", ["Elena Oberholzer"]),
         ("Jane Doe; John Roe", ["Jane Doe", "John Roe"]),
+        ("By TOM KRISHER, AP Auto Writer", ["TOM KRISHER"]),  # the role goes
+        ("Quelle: sid/dpa", []),  # a source credit names no author
+        ("Source : AFP", []),
     ],
 )
 def test_split_names(raw: str, expected: list[str]) -> None:
@@ -40,8 +43,13 @@ def test_filter_drops_site_urls_ids_and_emails_and_keeps_capitalisation() -> Non
         "Jane Doe",
         "jane doe",  # the same person twice
         "AP",
+        "(adsbygoogle = window.adsbygoogle || []).push",  # an ad slot's code
+        "admin",  # logins of the CMS's administrator
+        "jdadmin",
+        "Jane DoeContributing Writer",  # the same name with a role glued on
+        "Jane Does",  # another name that merely starts alike
     ]
-    assert clean_authors(raw, SITES) == ["MTHOBISI SITHOLE", "Jane Doe", "AP"]
+    assert clean_authors(raw, SITES) == ["MTHOBISI SITHOLE", "Jane Doe", "AP", "Jane Does"]
 
 
 def _page(head: str = "", byline: str = "") -> str:
@@ -121,3 +129,64 @@ def test_a_byline_block_adds_the_co_authors_structured_data_left_out() -> None:
     related = ('<aside><ul><li><a rel="author" href="/a/1">Kari Dahl</a></li>'
                '<li><a rel="author" href="/a/2">Per Olsen</a></li></ul></aside>')
     assert extract_article(_page(head, related)).authors == ("Kari Dahl",)
+
+
+def test_the_cms_default_account_is_nobody() -> None:
+    admin = "https://www.example.com/author/admin/"
+    ld = {"@type": "BlogPosting", "author": {"@id": admin, "name": "Example D"}}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    byline = (f'<p class="meta">by <span class="author vcard"><a href="{admin}" rel="author">'
+              "Example D</a></span></p>")
+    assert extract_article(_page(head, byline), "https://www.example.com/x").authors == ()
+    # Another account's profile is a person's.
+    ld["author"] = {"@id": "https://www.example.com/author/jdoe/", "name": "Jane Doe"}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    assert extract_article(_page(head), "https://www.example.com/x").authors == ("Jane Doe",)
+
+
+def test_reader_comments_and_forms_are_not_the_byline() -> None:
+    form = ('<form><div class="comment-form-author"><label for="author">Nama '
+            '<span class="required">(wajib)</span></label><input id="author"></div></form>')
+    commenter = '<ol class="comment-list"><li><div class="author">Jane Doe</div></li></ol>'
+    assert extract_article(_page(byline=form)).authors == ()
+    assert extract_article(_page(byline=commenter)).authors == ()
+
+
+def _article(paragraphs: list[str], head: str = "") -> str:
+    return (
+        '<html><head><meta property="og:site_name" content="The Example Times">'
+        f"{head}<title>Harbour</title></head><body><article><h1>Harbour plan approved</h1>"
+        + "".join(paragraphs)
+        + "</article></body></html>"
+    )
+
+
+_PROSE = [
+    "<p>" + f"The council met on Monday {n} and approved the harbour plan after a long debate. " * 4
+    + "</p>"
+    for n in ("morning", "evening", "night")
+]
+
+
+def test_a_bold_name_that_signs_the_article_is_its_author() -> None:
+    last = '<p style="text-align:right;"><strong>Lê Phương</strong></p>'
+    assert extract_article(_article([*_PROSE, last])).authors == ("Lê Phương",)
+    first = "<p><strong>MTHOBISI SITHOLE&nbsp;</strong></p>"
+    assert extract_article(_article([first, *_PROSE])).authors == ("MTHOBISI SITHOLE",)
+
+
+def test_bold_lines_that_do_not_sign_the_article() -> None:
+    # A heading in capitals whose words the article writes in lower case.
+    heading = "<p><strong>HARBOUR PLAN</strong></p>"
+    assert extract_article(_article([heading, *_PROSE])).authors == ()
+    # A bold name in the middle of the article is someone it talks about.
+    middle = "<p><strong>Anna Berg</strong></p>"
+    assert extract_article(_article([_PROSE[0], middle, *_PROSE[1:]])).authors == ()
+    # Bold words with other text in the paragraph are no signature.
+    mixed = "<p><strong>Anna Berg</strong> reported.</p>"
+    assert extract_article(_article([*_PROSE, mixed])).authors == ()
+    # Declared authors win over a signature.
+    ld = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Jane Doe"}}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    signed = [*_PROSE, "<p><strong>Anna Berg</strong></p>"]
+    assert extract_article(_article(signed, head)).authors == ("Jane Doe",)

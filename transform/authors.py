@@ -9,13 +9,21 @@ Sources, the first that yields a name wins, because they are not independent
    a value labelled as the author ("<strong>Autor</strong> Name"), then elements
    whose class names it a byline.
 
+When none of these names a person, a signature line is looked for: the
+article text's first or last paragraph when it is nothing but a name in bold
+("<p><strong>Lê Phương</strong></p>", how many outlets sign their articles);
+`signature_author` does that once the body is known.
+
 What is kept is a name: a byline prefix ("By", "Von", "Por") and a trailing
 initials tag "(obe)" are removed; several names in one string ("A and B",
 "A, B und C") are split. What is dropped: the site's own name (a publisher
 credited as author, matched as in `headline.site_names`), URLs, e-mail
-addresses, numeric ids, and strings too long to be a name. News agencies
-credited for wire copy (AP, dpa, Reuters) are kept: they are the author of
-record. The page's capitalisation is kept.
+addresses, numeric ids, strings too long to be a name, a credited source
+("Quelle: sid/dpa", "Source: ...": where the material came from, not who
+wrote it) and the CMS's default account (an author whose profile is
+`/author/admin/`: whoever pressed publish, under a display name). News
+agencies credited for wire copy (AP, dpa, Reuters) are kept: they are the
+author of record. The page's capitalisation is kept.
 """
 
 from __future__ import annotations
@@ -53,6 +61,25 @@ _PREFIX = re.compile(
     r"reporter|redakce|yazan|oleh)\s*[:\-–]?\s+",
     re.I,
 )
+# "Quelle: dpa", "Source : AFP": a source credit, in the languages of the dev pages.
+_SOURCE_LABEL = re.compile(
+    r"^(?:quelle|quellen|source|sources|fuente|fuentes|fonte|fontes|kilde|kilder|källa|"
+    r"bron|bronnen|źródło|kaynak|sumber|nguồn)\s*:",
+    re.I,
+)
+# Job titles end in these words ("AP Auto Writer", "Senior Correspondent").
+_ROLE_WORDS = frozenset({
+    "writer", "correspondent", "editor", "reporter", "columnist", "contributor",
+    "photographer", "producer", "redakteur", "redakteurin", "korrespondent",
+    "korrespondentin", "correspondant", "correspondante", "corresponsal", "journalist",
+    "journalistin", "journaliste", "periodista", "giornalista",
+})
+# Characters of program text ("(adsbygoogle = window.adsbygoogle || []).push"), never of a name.
+_CODE = re.compile(r"[{}\[\]=<>|;()]")
+# An administrator's login shown as the author: "admin", "jdadmin", "Administrator".
+_ACCOUNT_NAME = re.compile(r"\w*admin\w*", re.I)
+# The last path segment of a CMS's default account's profile (WordPress: /author/admin/).
+_ACCOUNT_SLUGS = frozenset({"admin", "administrator", "webmaster"})
 _TRAILING_TAG = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 # Conjunctions between names in one byline string, in the languages of the dev pages.
 _CONJUNCTION = re.compile(
@@ -116,23 +143,33 @@ def _with_co_authors(tree: HtmlElement, names: list[str], sites: Sequence[str]) 
 
 
 def clean_authors(raw: Iterable[str], sites: Sequence[str]) -> list[str]:
-    """Split, clean and filter raw author strings; order kept, duplicates dropped."""
+    """Split, clean and filter raw author strings; order kept, duplicates dropped
+    (a name that is an earlier one with text glued on, "Carrie ArnoldContributing
+    Writer" after "Carrie Arnold", is the same person)."""
     names: list[str] = []
-    seen: set[str] = set()
     for value in raw:
         for name in split_names(value):
             if not is_person_like(name) or names_site(name, sites):
                 continue
-            key = name.casefold()
-            if key not in seen:
-                seen.add(key)
+            if not any(_extends(name, earlier) for earlier in names):
                 names.append(name)
     return names
+
+
+def _extends(name: str, earlier: str) -> bool:
+    """`name` is `earlier`, or `earlier` with text glued on that does not continue
+    its last word ("Ann Leeds" is not "Ann Lee" extended)."""
+    if name[: len(earlier)].casefold() != earlier.casefold():
+        return False
+    rest = name[len(earlier):]
+    return not rest or not rest[0].islower()
 
 
 def split_names(value: str) -> list[str]:
     """One byline string to its names: "By A and B" -> ["A", "B"]."""
     text = " ".join(html.unescape(value or "").split())
+    if _SOURCE_LABEL.match(text):
+        return []
     if not text or _URL.search(text) or _EMAIL.fullmatch(text):
         return [text] if text else []
     text = _PREFIX.sub("", text)
@@ -146,17 +183,25 @@ def split_names(value: str) -> list[str]:
         if len(pieces) > 1 and any(len(p.split()) >= 2 for p in pieces):
             while len(pieces) > 1 and len(pieces[-1].split()) == 1:
                 pieces.pop()
-            split.extend(pieces)
+            # "TOM KRISHER, AP Auto Writer": the part after a name is the person's role.
+            split.extend([pieces[0], *(p for p in pieces[1:] if not _is_role(p))])
         else:
             split.append(part.strip())
     return [_TRAILING_TAG.sub("", _PREFIX.sub("", p)).strip(" ,;:-–|") for p in split]
+
+
+def _is_role(text: str) -> bool:
+    words = text.split()
+    return bool(words) and words[-1].casefold() in _ROLE_WORDS
 
 
 def is_person_like(name: str) -> bool:
     """A string that can be a name: letters, short, no URL, e-mail or id."""
     if not name or len(name) > _MAX_NAME_CHARS or len(name.split()) > _MAX_NAME_WORDS:
         return False
-    if _URL.search(name) or "@" in name:
+    if _URL.search(name) or "@" in name or _CODE.search(name):
+        return False
+    if _ACCOUNT_NAME.fullmatch(name):
         return False
     if _SLUG.fullmatch(name):
         return False  # "chuck-ross": a URL slug or user id, not how the page writes the name
@@ -187,6 +232,8 @@ def _collect(value: Any, names: list[str], depth: int) -> None:
         for entry in value:
             _collect(entry, names, depth + 1)
     elif isinstance(value, dict):
+        if any(is_account_link(value.get(key)) for key in ("url", "@id")):
+            return
         name = value.get("name")
         if isinstance(name, str):
             names.append(name)
@@ -206,17 +253,44 @@ def _byline_authors(tree: HtmlElement) -> list[str]:
         if _BYLINE_CLASS.search(element.get("class") or "") or _BYLINE_CLASS.search(
             element.get("id") or ""
         ):
-            text = " ".join(element.text_content().split())
-            if 2 < len(text) <= 120:
+            text = _text(element)
+            if 2 < len(text) <= 120 and not _names_account(element) and not _in_comments(element):
                 return [text]
     return []
 
 
+def _in_comments(element: HtmlElement) -> bool:
+    """Inside a form or the reader comments ("comment-form-author", "comment-author"):
+    a field label or a commenter's name, not the article's byline."""
+    for node in (element, *element.iterancestors()):
+        if node.tag == "form":
+            return True
+        if "comment" in f"{node.get('class') or ''} {node.get('id') or ''}".lower():
+            return True
+    return False
+
+
+def _text(element: HtmlElement) -> str:
+    """The element's text without the scripts inside it (an ad slot's code in a
+    byline block is not part of the name), whitespace collapsed."""
+    runs = element.xpath(".//text()[not(ancestor::script or ancestor::style)]")
+    if not isinstance(runs, list):
+        return ""
+    return " ".join("".join(str(run) for run in runs).split())
+
+
+def _names_account(element: HtmlElement) -> bool:
+    """A byline element that links its name to the CMS's default account."""
+    return any(is_account_link(link.get("href")) for link in element.iter("a"))
+
+
 def _rel_author(tree: HtmlElement) -> list[str]:
     return [
-        " ".join(e.text_content().split())
+        _text(e)
         for e in tree.iter("a", "link", "span")
-        if "author" in (e.get("rel") or "").lower().split() and e.text_content().strip()
+        if "author" in (e.get("rel") or "").lower().split()
+        and e.text_content().strip()
+        and not is_account_link(e.get("href"))
     ]
 
 
@@ -227,7 +301,7 @@ def _itemprop_author(tree: HtmlElement) -> list[str]:
             continue
         if "author" in (element.get("itemprop") or "").lower().split():
             name = element.find('.//*[@itemprop="name"]')
-            text = " ".join((name if name is not None else element).text_content().split())
+            text = _text(name if name is not None else element)
             if text:
                 names.append(text)
     return names
@@ -236,8 +310,88 @@ def _itemprop_author(tree: HtmlElement) -> list[str]:
 def _author_links(tree: HtmlElement) -> list[str]:
     names: list[str] = []
     for link in tree.iter("a"):
-        if _AUTHOR_PATH.search(link.get("href") or ""):
-            text = " ".join(link.text_content().split())
+        href = link.get("href") or ""
+        if _AUTHOR_PATH.search(href) and not is_account_link(href):
+            text = _text(link)
             if len(text.split()) >= 2 and text not in names:
                 names.append(text)
     return names if len(names) <= _MAX_LINKED_AUTHORS else names[:1]
+
+
+def is_account_link(url: Any) -> bool:
+    """A profile URL of the CMS's default account ("https://x.example/author/admin/")."""
+    if not isinstance(url, str) or not url:
+        return False
+    path = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    return path.rsplit("/", 1)[-1].casefold() in _ACCOUNT_SLUGS
+
+
+# --- signature lines ---------------------------------------------------------
+
+_SIGNATURE_MAX_WORDS = 4
+_SIGNATURE_MAX_CHARS = 60
+_BOLD = ("strong", "b")
+
+
+def signature_candidates(tree: HtmlElement) -> list[str]:
+    """Paragraphs that are nothing but a short name in bold, in page order.
+
+    Read before the body is extracted (trafilatura prunes the tree); which of
+    them signs the article is decided by `signature_author`.
+    """
+    found: list[str] = []
+    for paragraph in tree.iter("p"):
+        text = " ".join(paragraph.text_content().split())
+        if not text or len(text) > _SIGNATURE_MAX_CHARS or not _name_shaped(text):
+            continue
+        bold = " ".join(
+            element.text_content()
+            for element in paragraph.iter(*_BOLD)
+            if not any(ancestor.tag in _BOLD for ancestor in element.iterancestors())
+        )
+        if " ".join(bold.split()) == text:
+            found.append(text)
+    return found
+
+
+def signature_author(
+    candidates: Sequence[str], body: str, sites: Sequence[str], headline: str | None = None
+) -> list[str]:
+    """The name a signature line gives, when it is the body's first or last line
+    (after the headline, which some bodies repeat)."""
+    lines = [" ".join(line.split()) for line in body.splitlines() if line.strip()]
+    if lines and headline and lines[0].casefold() == " ".join(headline.split()).casefold():
+        lines = lines[1:]
+    if not lines or not candidates:
+        return []
+    for line in dict.fromkeys((lines[0], lines[-1])):
+        if line in candidates and not _ordinary_words(line, lines):
+            return clean_authors([line], sites)
+    return []
+
+
+def _ordinary_words(line: str, lines: Sequence[str]) -> bool:
+    """Every word of `line` is written in lower case elsewhere in the text: a
+    heading in capitals ("POTENTIAL DAMAGE"), not a name, whose words the
+    article never writes in lower case."""
+    lower = {
+        word
+        for other in lines
+        if other != line
+        for word in re.findall(r"\w+", other)
+        if word.islower()
+    }
+    words = re.findall(r"\w+", line)
+    return all(word.lower() in lower for word in words)
+
+
+def _name_shaped(text: str) -> bool:
+    """2-4 capitalised words of letters: "Lê Phương", "MTHOBISI SITHOLE", "J. Doe"."""
+    words = text.split()
+    if not 2 <= len(words) <= _SIGNATURE_MAX_WORDS:
+        return False
+    for word in words:
+        core = word.replace("-", "").replace("'", "").replace("’", "").rstrip(".")
+        if not core or not core.isalpha() or not core[0].isupper():
+            return False
+    return True

@@ -38,7 +38,7 @@ from claimwire.formats.htmlmeta import (
     published_date,
 )
 from claimwire.formats.media import BINARY_SIGNATURES
-from claimwire.transform.authors import author_list
+from claimwire.transform.authors import author_list, signature_author, signature_candidates
 from claimwire.transform.body import extract_body
 from claimwire.transform.headline import choose_headline, site_names
 from claimwire.transform.language import resolve_language
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 # Part of every article's `extractor_version`: raise it when what extraction
 # stores changes, so a replay shows which articles have the new reading.
-EXTRACTION_VERSION = "extract-2"
+EXTRACTION_VERSION = "extract-3"
 
 # Larger inputs are not article pages; trafilatura's own download cap is the same.
 MAX_INPUT_BYTES = 20_000_000
@@ -140,10 +140,13 @@ def _extract(html: bytes | str, url: str | None, charset: str | None) -> Extract
         sites,
     ) or _first(meta.get("og:title"))
     authors = tuple(author_list(tree, meta, json_ld, sites))
+    signatures = [] if authors else signature_candidates(tree)
     date = published_date(tree, meta, json_ld) or labelled_date(tree) or _guessed_date(tree)
     site_name = _first(meta.get("og:site_name"), publisher)
 
     body = extract_body(tree, url, _json_ld_body(article_ld))
+    if signatures:
+        authors = tuple(signature_author(signatures, body.text, sites, title))
     language = resolve_language(markup_language, body.text, title)
     return Extracted(
         title=title,
