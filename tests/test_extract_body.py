@@ -90,3 +90,24 @@ def test_page_whose_visible_body_is_cut_gets_the_json_ld_body() -> None:
     without = extract_article(_page(visible, None), "https://news.example/harbour")
     assert without.body_source == "trafilatura"
     assert SENTENCES[-1] not in without.text
+
+
+def test_the_headline_is_not_repeated_as_the_first_line_of_the_body() -> None:
+    from claimwire.transform.extract import without_headline
+
+    body = "Harbour plan approved\nThe council met."
+    assert without_headline(body, "Harbour  Plan approved") == "The council met."
+    # Only a first line that is the headline goes; a body that is only the headline stays.
+    assert without_headline("The council met.\nHarbour plan approved", "Harbour plan approved") == (
+        "The council met.\nHarbour plan approved"
+    )
+    assert without_headline("Harbour plan approved", "Harbour plan approved") == (
+        "Harbour plan approved"
+    )
+    assert without_headline("Harbour plan approved\nThe council met.", None).startswith("Harbour")
+    paragraph = "<p>" + "The council met on Monday and approved the harbour plan. " * 12 + "</p>"
+    page = ("<html><head><title>Harbour plan approved | The Example Times</title></head><body>"
+            f"<article><h1>Harbour plan approved</h1>{paragraph}</article></body></html>")
+    result = extract_article(page)
+    assert result.title == "Harbour plan approved"
+    assert result.text.startswith("The council met on Monday")

@@ -354,14 +354,10 @@ def signature_candidates(tree: HtmlElement) -> list[str]:
     return found
 
 
-def signature_author(
-    candidates: Sequence[str], body: str, sites: Sequence[str], headline: str | None = None
-) -> list[str]:
+def signature_author(candidates: Sequence[str], body: str, sites: Sequence[str]) -> list[str]:
     """The name a signature line gives, when it is the body's first or last line
-    (after the headline, which some bodies repeat)."""
+    (the body without the headline: `extract.without_headline`)."""
     lines = [" ".join(line.split()) for line in body.splitlines() if line.strip()]
-    if lines and headline and lines[0].casefold() == " ".join(headline.split()).casefold():
-        lines = lines[1:]
     if not lines or not candidates:
         return []
     for line in dict.fromkeys((lines[0], lines[-1])):
