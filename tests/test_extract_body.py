@@ -31,11 +31,24 @@ def test_json_ld_body_only_slightly_longer_is_ignored() -> None:
     assert choose_body(ours, ARTICLE, "")[1] == "trafilatura"
 
 
-def test_readability_subset_trims_boilerplate() -> None:
+def test_readability_subset_trims_boilerplate_at_the_edges() -> None:
     promo = [f"Subscribe to our newsletter number {i} for the best deals." for i in range(5)]
-    ours = "\n".join(SENTENCES[:30] + promo)
+    byline = ["By Jane Doe", "Photo: Harbour office"]
+    ours = "\n".join(byline + SENTENCES[:30] + promo)
     witness = "\n".join(SENTENCES[:30])
-    assert choose_body(ours, "", witness) == (witness, "readability")
+    assert choose_body(ours, "", witness) == (witness, "trafilatura-trimmed")
+
+
+def test_the_trim_keeps_lead_paragraphs_and_lines_inside_the_article() -> None:
+    # Readability lost the lead paragraph (long) and a quote inside the article;
+    # only the trailing promo goes.
+    lead = "The harbour board said on Monday that the new quay would open next spring " * 2
+    quote = "“We have waited twenty years for this quay,” the harbour master told reporters."
+    promo = [f"Subscribe to our newsletter number {i} for the best deals." for i in range(5)]
+    body = [*SENTENCES[:15], quote, *SENTENCES[15:30]]
+    ours = "\n".join([lead, *body, *promo])
+    witness = "\n".join(SENTENCES[:30])
+    assert choose_body(ours, "", witness) == ("\n".join([lead, *body]), "trafilatura-trimmed")
 
 
 def test_readability_that_lost_much_of_the_text_is_not_trusted() -> None:

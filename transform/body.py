@@ -12,7 +12,13 @@ sets, but its two failure modes are one-sided and each can be seen from outside:
   scores containers by their prose, not by link density as trafilatura does, so
   it fails differently. When readability's text is a slightly shorter subset of
   ours (70-95% of its length, nearly all of it inside ours), the difference is
-  what only trafilatura kept, and readability's text is taken.
+  what only trafilatura kept. Our text is then trimmed at its edges: the
+  trailing lines readability does not have (what follows an article: teasers,
+  bios, subscription prompts) and the short leading ones (bylines, captions,
+  labels). Lines inside the article and leading paragraphs stay even when
+  readability lacks them: taking readability's text whole lost lead paragraphs
+  and embedded quotes (on 10 dev pages; the trim loses on none, body F1 +0.002
+  and +0.0005 on the two dev sets).
 
 Both checks are pure containment and length tests between independent
 extractions, so they carry no page-specific vocabulary. The thresholds were
@@ -66,6 +72,9 @@ WITNESS_MIN_RATIO = 0.7
 WITNESS_MAX_RATIO = 0.95
 # Share of one text's 4-gram shingles that must occur in the other to call it contained.
 CONTAINED = 0.9
+# A leading line this short that readability lacks is a byline, caption or label,
+# not the lead paragraph (which is a sentence or more).
+MAX_TRIMMED_HEAD_WORDS = 15
 # A fallback text shorter than this is a caption or a teaser, not an article.
 MIN_FALLBACK_WORDS = 25
 
@@ -77,7 +86,8 @@ _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre
 @dataclass(frozen=True)
 class Body:
     text: str
-    # Which extraction the text is: "trafilatura", "json-ld" or "readability"; None when empty.
+    # Which extraction the text is: "trafilatura", "trafilatura-trimmed" (edges trimmed
+    # to readability's reading), "json-ld" or "readability"; None when empty.
     source: str | None
     error: str | None = None
 
@@ -112,8 +122,38 @@ def choose_body(primary: str, json_ld: str, witness: str) -> tuple[str, str | No
         WITNESS_MIN_RATIO * primary_words <= witness_words < WITNESS_MAX_RATIO * primary_words
         and containment(witness, primary) >= CONTAINED
     ):
-        return witness, "readability"
+        trimmed = trim_to_witness(primary, witness)
+        if trimmed != primary:
+            return trimmed, "trafilatura-trimmed"
     return primary, "trafilatura"
+
+
+def trim_to_witness(primary: str, witness: str) -> str:
+    """`primary` without the trailing lines `witness` lacks and the short leading ones."""
+    lines = primary.splitlines()
+    witness_shingles = _shingles(witness)
+    witness_words = f" {' '.join(_TOKEN.findall(witness.lower()))} "
+    has = [_in_witness(line, witness_shingles, witness_words) for line in lines]
+    start, end = 0, len(lines)
+    while end > start and not has[end - 1]:
+        end -= 1
+    while start < end and not has[start] and _word_count(lines[start]) <= MAX_TRIMMED_HEAD_WORDS:
+        start += 1
+    return "\n".join(lines[start:end]) if end > start else primary
+
+
+def _in_witness(
+    line: str, witness_shingles: Counter[tuple[str, ...]], witness_words: str
+) -> bool:
+    """At least half of the line's shingles are in the witness (a line under four
+    words: its words in a row; `witness_words` is the witness's words, space-padded)."""
+    tokens = _TOKEN.findall(line.lower())
+    if not tokens:
+        return True  # nothing to judge: never the reason to cut
+    if len(tokens) < 4:
+        return f" {' '.join(tokens)} " in witness_words
+    mine = _shingles(line)
+    return sum((mine & witness_shingles).values()) >= 0.5 * sum(mine.values())
 
 
 def containment(part: str, whole: str) -> float:

@@ -80,7 +80,8 @@ class Extracted:
     # The language the markup declares and the one detected in the text.
     language_markup: str | None = None
     language_detected: str | None = None
-    # Which extraction the text is: "trafilatura", "json-ld" or "readability".
+    # Which extraction the text is: "trafilatura", "trafilatura-trimmed", "json-ld",
+    # or "readability".
     body_source: str | None = None
 
     @property
