@@ -173,7 +173,7 @@ articles = Table(
     Column("published_precision", String, doc="day, minute or second"),
     Column("language_markup", String, doc="ISO 639-1 code the page declares"),
     Column("language_detected", String, doc="ISO 639-1 code detected in the text"),
-    Column("body_source", String, doc="trafilatura, json-ld or readability"),
+    Column("body_source", String, doc="trafilatura, trafilatura-trimmed, json-ld or readability"),
     Column("extract_error", String, doc="why there is no text; metadata kept"),
     Column("claims_skipped", String, doc="why the claim stage did not run, e.g. language:de"),
 )
