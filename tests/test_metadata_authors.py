@@ -150,6 +150,9 @@ def test_reader_comments_and_forms_are_not_the_byline() -> None:
     commenter = '<ol class="comment-list"><li><div class="author">Jane Doe</div></li></ol>'
     assert extract_article(_page(byline=form)).authors == ()
     assert extract_article(_page(byline=commenter)).authors == ()
+    # An opinion section ("commentary") is not the comments.
+    opinion = '<div class="article-commentary"><div class="author">Jane Doe</div></div>'
+    assert extract_article(_page(byline=opinion)).authors == ("Jane Doe",)
 
 
 def _article(paragraphs: list[str], head: str = "") -> str:

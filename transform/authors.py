@@ -74,6 +74,9 @@ _ROLE_WORDS = frozenset({
     "korrespondentin", "correspondant", "correspondante", "corresponsal", "journalist",
     "journalistin", "journaliste", "periodista", "giornalista",
 })
+# A class or id of the reader comments: "comments", "comment-author",
+# "comment-form-author", "wp-comment-list" (not "commentary", an opinion section).
+_COMMENT_TOKEN = re.compile(r"(?:[\w-]*[-_])?comments?(?:[-_][\w-]*)?")
 # Characters of program text ("(adsbygoogle = window.adsbygoogle || []).push"), never of a name.
 _CODE = re.compile(r"[{}\[\]=<>|;()]")
 # An administrator's login shown as the author: "admin", "jdadmin", "Administrator".
@@ -263,9 +266,12 @@ def _in_comments(element: HtmlElement) -> bool:
     """Inside a form or the reader comments ("comment-form-author", "comment-author"):
     a field label or a commenter's name, not the article's byline."""
     for node in (element, *element.iterancestors()):
+        if node.tag in ("body", "html"):
+            break
         if node.tag == "form":
             return True
-        if "comment" in f"{node.get('class') or ''} {node.get('id') or ''}".lower():
+        tokens = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
+        if any(_COMMENT_TOKEN.fullmatch(token) for token in tokens):
             return True
     return False
 
