@@ -174,7 +174,7 @@ def without_headline(text: str, headline: str | None) -> str:
     element; the headline is not part of the article's text (neither dev set's
     expected bodies has it: 24 such pages, body F1 +0.0008 on both).
     """
-    first, newline, rest = text.partition("\n")
+    first, _, rest = text.partition("\n")
     if headline and rest.strip() and normalize_title(first).casefold() == (
         normalize_title(headline).casefold()
     ):
