@@ -291,13 +291,11 @@ def _names_account(element: HtmlElement) -> bool:
 
 
 def _rel_author(tree: HtmlElement) -> list[str]:
-    return [
-        _text(e)
-        for e in tree.iter("a", "link", "span")
-        if "author" in (e.get("rel") or "").lower().split()
-        and e.text_content().strip()
-        and not is_account_link(e.get("href"))
-    ]
+    marked = (
+        e for e in tree.iter("a", "link", "span")
+        if "author" in (e.get("rel") or "").lower().split() and not is_account_link(e.get("href"))
+    )
+    return [text for text in map(_text, marked) if text]
 
 
 def _itemprop_author(tree: HtmlElement) -> list[str]:

@@ -40,7 +40,7 @@ from claimwire.formats.htmlmeta import (
 from claimwire.formats.media import BINARY_SIGNATURES
 from claimwire.transform.authors import author_list, signature_author, signature_candidates
 from claimwire.transform.body import extract_body
-from claimwire.transform.headline import choose_headline, normalize_title, site_names
+from claimwire.transform.headline import choose_headline, same_headline, site_names
 from claimwire.transform.language import resolve_language
 
 log = logging.getLogger(__name__)
@@ -175,11 +175,7 @@ def without_headline(text: str, headline: str | None) -> str:
     expected bodies has it: 24 such pages, body F1 +0.0008 on both).
     """
     first, _, rest = text.partition("\n")
-    if headline and rest.strip() and normalize_title(first).casefold() == (
-        normalize_title(headline).casefold()
-    ):
-        return rest
-    return text
+    return rest if headline and rest.strip() and same_headline(first, headline) else text
 
 
 def _publisher_name(article_items: list[dict[str, Any]]) -> str | None:

@@ -125,8 +125,9 @@ def choose_headline(
         for name, value in sources
         if value
     }
-    if "json-ld" in stripped and "h1" in stripped and _same(stripped["json-ld"], stripped["h1"]):
-        return stripped["json-ld"]
+    json_ld_value, h1_value = stripped.get("json-ld"), stripped.get("h1")
+    if json_ld_value and h1_value and same_headline(json_ld_value, h1_value):
+        return json_ld_value
     for name in ("json-ld", "og", "h1", "title"):
         value = stripped.get(name)
         if value and len(value) >= _MIN_HEADLINE_CHARS:
@@ -134,7 +135,8 @@ def choose_headline(
     return next(iter(stripped.values()), None)
 
 
-def _same(one: str, other: str) -> bool:
+def same_headline(one: str, other: str) -> bool:
+    """The same headline, whatever its quotes, dashes, spacing and case."""
     return normalize_title(one).casefold() == normalize_title(other).casefold()
 
 
