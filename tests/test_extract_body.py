@@ -124,3 +124,52 @@ def test_the_headline_is_not_repeated_as_the_first_line_of_the_body() -> None:
     result = extract_article(page)
     assert result.title == "Harbour plan approved"
     assert result.text.startswith("The council met on Monday")
+
+
+def test_text_after_an_empty_element_is_kept() -> None:
+    # WordPress's "read more" anchor is an empty <span> at the start of a paragraph,
+    # spacers are empty <div>s inside headings: the paragraph and the heading are their
+    # tails, which trafilatura's precision mode deletes with the empty element.
+    paragraphs = "".join(f"<p>{s}</p>" for s in SENTENCES[:8])
+    page = (
+        "<html><head><title>Harbour</title></head><body><article>"
+        f"{paragraphs}<p><span id=\"more-5662\"></span>The mayor said the quay would bring two"
+        " hundred new jobs to the town by the end of next year.</p>"
+        "<h2><strong><div class=\"spacer\"></div>What the critics say<div class=\"spacer\"></div>"
+        f"</strong></h2>{paragraphs}</article></body></html>"
+    )
+    text = extract_article(page).text
+    assert "The mayor said the quay would bring two hundred new jobs" in text
+    assert "What the critics say" in text
+    assert text.count(SENTENCES[0]) == 2
+
+
+def test_empty_elements_go_innermost_first_with_their_tails_kept() -> None:
+    from lxml.html import fromstring, tostring
+
+    from claimwire.transform.body import without_empty_elements
+
+    tree = fromstring(
+        "<div><p>One <em></em>two</p><section><span><b></b></span></section>three"
+        "<p> </p><br><img src=x></div>"
+    )
+    pruned = tostring(without_empty_elements(tree), encoding="unicode")
+    # The section holding only empty elements goes too; whitespace text, <br> and
+    # <img> are content (trafilatura's own rule for "empty").
+    assert pruned == "<div><p>One two</p>three<p> </p><br><img src=\"x\"></div>"
+
+
+def test_the_trim_drops_lists_of_links_inside_the_article() -> None:
+    teasers = [f"- Read also: teaser number {i} about another story" for i in range(3)]
+    item = "- The quay costs forty million euros over ten years"
+    ours = "\n".join([*SENTENCES[:15], *teasers, *SENTENCES[15:28], item, *SENTENCES[28:30]])
+    witness = "\n".join(SENTENCES[:30])
+    # Three list items in a row that readability lacks go; one alone stays (an item
+    # of the article's own list that readability dropped).
+    expected = "\n".join([*SENTENCES[:28], item, *SENTENCES[28:30]])
+    assert choose_body(ours, "", witness) == (expected, "trafilatura-trimmed")
+    # A list readability has is the article's.
+    listed = "\n".join([*SENTENCES[:15], *teasers, *SENTENCES[15:30]])
+    assert choose_body(listed, "", listed.replace(SENTENCES[0], "")) == (
+        listed, "trafilatura"
+    )

@@ -68,9 +68,9 @@ def test_fundus_dev_metadata_and_body_beat_bare_trafilatura() -> None:
         bare += shingle_scores(trafilatura.extract(page.html) or "", page.body)[2]
     count = len(pages)
     # Dev figures (bench/quality.py): title 0.87, authors 0.94, date 0.98, language 1.0,
-    # body +0.022.
+    # body +0.023.
     assert titles / count >= 0.83
     assert dates / count >= 0.95
     assert languages / count >= 0.97
     assert authors / count >= 0.92
-    assert body / count >= bare / count + 0.015  # dev +0.022; the issue asks +0.02 held-out
+    assert body / count >= bare / count + 0.015  # dev +0.023; the issue asks +0.02 held-out

@@ -21,7 +21,15 @@ sets, but its two failure modes are one-sided and each can be seen from outside:
   are cut, a witness nearly as long as our text is as safe as a shorter one
   (up to 100% rather than 95%). Dev body F1 +0.0026 and +0.0013 on the two
   sets over taking readability's text; one page of 221 is 0.002 below
-  trafilatura's text alone.
+  trafilatura's text alone. Inside the article, only runs of two or more list
+  items readability lacks go: lists of links to other stories, which
+  readability's cleaning drops and trafilatura keeps (+0.0004 / +0.0011 on the
+  dev sets, 2 and 4 pages better, none worse; a single missing item was the
+  article's on one dev page).
+
+Before trafilatura reads the tree, the elements that hold nothing are removed
+with their tails kept (see `without_empty_elements`): its precision mode drops
+the text that follows an empty element.
 
 Both checks are pure containment and length tests between independent
 extractions, so they carry no page-specific vocabulary. The thresholds were
@@ -78,19 +86,29 @@ CONTAINED = 0.9
 # A leading line this short that readability lacks is a byline, caption or label,
 # not the lead paragraph (which is a sentence or more).
 MAX_TRIMMED_HEAD_WORDS = 15
+# How trafilatura's text writes a list item, and how many in a row readability
+# must lack to be a list of links rather than one item it dropped (a single
+# item lost article text on a dev page).
+LIST_ITEM_PREFIX = "- "
+MIN_TRIMMED_LIST_ITEMS = 2
 # A fallback text shorter than this is a caption or a teaser, not an article.
 MIN_FALLBACK_WORDS = 25
 
 _TOKEN = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]{0,500}>")
+# The elements trafilatura deletes when empty (its CUT_EMPTY_ELEMS in 2.3).
+_EMPTY_PRUNED_TAGS = (
+    "article", "b", "blockquote", "dd", "div", "dt", "em", "i", "li", "main", "p", "pre", "q",
+    "section", "span", "strong", "h1", "h2", "h3", "h4", "h5", "h6",
+)
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "dd")
 
 
 @dataclass(frozen=True)
 class Body:
     text: str
-    # Which extraction the text is: "trafilatura", "trafilatura-trimmed" (edges trimmed
-    # to readability's reading), "json-ld" or "readability"; None when empty.
+    # Which extraction the text is: "trafilatura", "trafilatura-trimmed" (edges and link
+    # lists trimmed to readability's reading), "json-ld" or "readability"; None when empty.
     source: str | None
     error: str | None = None
 
@@ -98,7 +116,7 @@ class Body:
 def extract_body(tree: HtmlElement, url: str | None, json_ld_body: str | None) -> Body:
     """The article text of a parsed page. Prunes `tree` (trafilatura works in place)."""
     witness_tree = deepcopy(tree)
-    primary = clean_text(_trafilatura_text(tree, url))
+    primary = clean_text(_trafilatura_text(without_empty_elements(tree), url))
     json_ld = json_ld_text(json_ld_body)
     witness = _readability_text(witness_tree)
     text, source = choose_body(primary, json_ld, witness)
@@ -132,7 +150,8 @@ def choose_body(primary: str, json_ld: str, witness: str) -> tuple[str, str | No
 
 
 def trim_to_witness(primary: str, witness: str) -> str:
-    """`primary` without the trailing lines `witness` lacks and the short leading ones."""
+    """`primary` without the trailing lines `witness` lacks, the short leading ones,
+    and the runs of list items it lacks."""
     lines = primary.splitlines()
     witness_shingles = _shingles(witness)
     witness_words = f" {' '.join(_TOKEN.findall(witness.lower()))} "
@@ -142,7 +161,26 @@ def trim_to_witness(primary: str, witness: str) -> str:
         end -= 1
     while start < end and not has[start] and _word_count(lines[start]) <= MAX_TRIMMED_HEAD_WORDS:
         start += 1
-    return "\n".join(lines[start:end]) if end > start else primary
+    if end <= start:
+        return primary
+    dropped = _missing_lists(lines, has)
+    return "\n".join(lines[i] for i in range(start, end) if i not in dropped)
+
+
+def _missing_lists(lines: list[str], has: list[bool]) -> set[int]:
+    """Indexes of the runs of at least MIN_TRIMMED_LIST_ITEMS list items (trafilatura
+    writes `<li>` as "- ") that the witness lacks: lists of links to other articles
+    inside ours, which readability's cleaning removed."""
+    dropped: set[int] = set()
+    run: list[int] = []
+    for index, line in enumerate([*lines, ""]):
+        if index < len(lines) and not has[index] and line.startswith(LIST_ITEM_PREFIX):
+            run.append(index)
+            continue
+        if len(run) >= MIN_TRIMMED_LIST_ITEMS:
+            dropped.update(run)
+        run = []
+    return dropped
 
 
 def _in_witness(
@@ -184,6 +222,22 @@ def clean_text(text: str | None) -> str:
         return ""
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def without_empty_elements(tree: HtmlElement) -> HtmlElement:
+    """`tree` without the elements that hold nothing (no text, no children), their
+    tails kept in place; innermost first, so a wrapper left empty goes too.
+
+    Trafilatura deletes such elements itself, and in precision mode it deletes
+    the text that follows them as well (the element's tail): a paragraph after an
+    empty anchor `<span>` or `<div>`, the words after an empty `<em>`. That text
+    is the article's; removing the empty elements first keeps it. Dev body F1
+    +0.0009 / +0.0005 (8 pages better, none worse, on the two sets).
+    """
+    for element in reversed(list(tree.iter(*_EMPTY_PRUNED_TAGS))):
+        if element.text is None and len(element) == 0 and element.getparent() is not None:
+            element.drop_tree()
+    return tree
 
 
 def _trafilatura_text(tree: HtmlElement, url: str | None) -> str:

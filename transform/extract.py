@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 # Part of every article's `extractor_version`: raise it when what extraction
 # stores changes, so a replay shows which articles have the new reading.
-EXTRACTION_VERSION = "extract-3"
+EXTRACTION_VERSION = "extract-4"
 
 # Larger inputs are not article pages; trafilatura's own download cap is the same.
 MAX_INPUT_BYTES = 20_000_000
