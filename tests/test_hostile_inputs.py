@@ -78,6 +78,8 @@ def test_page_metadata_patterns_are_linear_on_a_megabyte():
     # a byline of "@." repeated, and a JSON-LD body with "<br" then a megabyte of spaces:
     # both were quadratic (8 KB: 0.2 s and 0.08 s; a megabyte: most of an hour)
     for call in (lambda: split_names("@." * (MB // 2)),
+                 lambda: split_names(" in Aa Bb" * (MB // 9)),  # the trailers a name loses
+                 lambda: split_names("a " * (MB // 2) + "1 Published for"),
                  lambda: json_ld_text("<p>x</p><br" + " " * MB)):
         started = time.process_time()
         call()

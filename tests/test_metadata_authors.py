@@ -25,6 +25,18 @@ SITES = ["The Example Times", "example"]
         ("By TOM KRISHER, AP Auto Writer", ["TOM KRISHER"]),  # the role goes
         ("Quelle: sid/dpa", []),  # a source credit names no author
         ("Source : AFP", []),
+        # What bylines glue after a name goes; the name stays (it used to be lost whole).
+        ("Jane Doe | Reuters", ["Jane Doe"]),
+        ("By JANE DOE FOR DAILYMAIL.COM", ["JANE DOE"]),
+        ("Jane Doe and John Roe for The Guardian", ["Jane Doe", "John Roe"]),
+        ("Nizaar Kinsella2 minutes ago", ["Nizaar Kinsella"]),
+        ("Max Müller 12.03.2024 10:45", ["Max Müller"]),
+        ("Stefan Grobe Published on", ["Stefan Grobe"]),
+        ("Jane Doe @janedoe", ["Jane Doe"]),
+        ("Jane Doe in Kyiv", ["Jane Doe"]),
+        ("Posted by Jane Doe", ["Jane Doe"]),
+        ("Written by Jane Doe, Edited by John Roe", ["Jane Doe"]),  # an editor is no author
+        ("user12345", ["user12345"]),  # an id stays one (and is filtered out as one)
     ],
 )
 def test_split_names(raw: str, expected: list[str]) -> None:

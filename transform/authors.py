@@ -56,7 +56,7 @@ AUTHOR_LABELS = frozenset({
 })
 _ARTICLE_TYPE = re.compile(r"(Article|Posting|Report)$")
 _PREFIX = re.compile(
-    r"^(?:(?:written|reported|text|reporting|story|words)\s+)?"
+    r"^(?:(?:written|reported|text|reporting|story|words|updated|posted|additional\s+reporting)\s+)?"
     r"(?:by|von|por|par|di|da|de|door|av|af|przez|od|tekst|text|autor|autorin|author|"
     r"reporter|redakce|yazan|oleh)\s*[:\-–]?\s+",
     re.I,
@@ -88,6 +88,18 @@ _TRAILING_TAG = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 _CONJUNCTION = re.compile(
     r"\s*(?:;|\s&\s|\s(?:and|und|y|et|e|og|och|en|i|ve|und|oraz|a|és)\s)\s*", re.I
 )
+# "Edited by ...": the editor's credit, not an author.
+_EDITOR_CREDIT = re.compile(r"^(?:edited|editing|redigiert|bearbeitet)\s+(?:by|von)\b", re.I)
+# What bylines glue after a name: a publication label with its time ("Published 3 min
+# ago", "Aktualisiert am"), the outlet it was written for, the place it was written in.
+_PUBLICATION_LABEL = re.compile(
+    r"\s(?:published|updated|posted|veröffentlicht|aktualisiert|publié|publicado|pubblicato|"
+    r"actualizado)\b.*$",
+    re.I,
+)
+_AFTER_BAR = re.compile(r"\s\|(?:\s.*)?$")
+_FOR_OUTLET = re.compile(r"\s(?:for|für)\s+\S.*$", re.I)
+_IN_PLACE = re.compile(r"\s(?:in)\s+[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?$")
 _URL = re.compile(r"(?:https?:|www\.|\.(?:com|org|net|de|html?)(?:/|$))", re.I)
 _EMAIL = re.compile(r"\S{1,64}@\S{1,255}\.\w{1,63}")  # bounded: bylines can be megabytes
 _BYLINE_CLASS = re.compile(r"byline|author|autor", re.I)
@@ -173,6 +185,10 @@ def split_names(value: str) -> list[str]:
     text = " ".join(html.unescape(value or "").split())
     if _SOURCE_LABEL.match(text):
         return []
+    # Before the URL test: "By JANE DOE FOR DAILYMAIL.COM" and "Jane Doe | NJ Advance
+    # Media for NJ.com" name a person; what follows " | " is the outlet or a date.
+    text = _AFTER_BAR.sub("", text) if _AFTER_BAR.sub("", text).strip() else text
+    text = _FOR_OUTLET.sub("", text) if _FOR_OUTLET.sub("", text).strip() else text
     if not text or _URL.search(text) or _EMAIL.fullmatch(text):
         return [text] if text else []
     text = _PREFIX.sub("", text)
@@ -190,7 +206,27 @@ def split_names(value: str) -> list[str]:
             split.extend([pieces[0], *(p for p in pieces[1:] if not _is_role(p))])
         else:
             split.append(part.strip())
-    return [_TRAILING_TAG.sub("", _PREFIX.sub("", p)).strip(" ,;:-–|") for p in split]
+    names = (_TRAILING_TAG.sub("", _PREFIX.sub("", p)).strip(" ,;:-–|") for p in split)
+    return [_without_trailers(name) for name in names if not _EDITOR_CREDIT.match(name)]
+
+
+def _without_trailers(name: str) -> str:
+    """The name without what a byline glued after it: a handle or e-mail address
+    ("Jane Doe @janedoe"), a time ("Nizaar Kinsella2 minutes ago": names hold no
+    digits, so a name of two words or more ends at the first one), a publication
+    label or the place ("in Kyiv"); `split_names` removed the outlet ("for The Guardian")."""
+    words = name.split()
+    handles = [w for w in words if "@" in w]
+    if handles and len(handles) < len(words):
+        name = " ".join(w for w in words if "@" not in w)
+    digit = next((i for i, c in enumerate(name) if c.isdigit()), None)
+    if digit and len(name[:digit].split()) >= 2:
+        name = name[:digit]
+    for trailer in (_PUBLICATION_LABEL, _IN_PLACE):
+        shorter = trailer.sub("", name)
+        if shorter.strip():
+            name = shorter
+    return name.strip(" ,;:-–|")
 
 
 def _is_role(text: str) -> bool:
