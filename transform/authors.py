@@ -99,7 +99,7 @@ _PUBLICATION_LABEL = re.compile(
 )
 _AFTER_BAR = re.compile(r"\s\|(?:\s.*)?$")
 _FOR_OUTLET = re.compile(r"\s(?:for|für)\s+\S.*$", re.I)
-_IN_PLACE = re.compile(r"\s(?:in)\s+[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?$")
+_IN_PLACE = re.compile(r"\sin\s+[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?$")
 _URL = re.compile(r"(?:https?:|www\.|\.(?:com|org|net|de|html?)(?:/|$))", re.I)
 _EMAIL = re.compile(r"\S{1,64}@\S{1,255}\.\w{1,63}")  # bounded: bylines can be megabytes
 _BYLINE_CLASS = re.compile(r"byline|author|autor", re.I)
