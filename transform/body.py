@@ -232,12 +232,46 @@ def without_empty_elements(tree: HtmlElement) -> HtmlElement:
     the text that follows them as well (the element's tail): a paragraph after an
     empty anchor `<span>` or `<div>`, the words after an empty `<em>`. That text
     is the article's; removing the empty elements first keeps it. Dev body F1
-    +0.0009 / +0.0005 (8 pages better, none worse, on the two sets).
+    +0.0009 / +0.0005 (5 and 3 pages better, none worse, on the two sets).
+
+    Each parent's text is rebuilt once (removing the elements one by one, each
+    tail appended to the text before it, is quadratic in a run of empty elements).
     """
-    for element in reversed(list(tree.iter(*_EMPTY_PRUNED_TAGS))):
-        if element.text is None and len(element) == 0 and element.getparent() is not None:
-            element.drop_tree()
+    elements = list(tree.iter())  # keeps every proxy alive, so id() names one element
+    empty: set[int] = set()
+    for element in reversed(elements):  # children before their parents
+        if (
+            element.tag in _EMPTY_PRUNED_TAGS
+            and element.text is None
+            and all(id(child) in empty and child.tail is None for child in element)
+            and element.getparent() is not None
+        ):
+            empty.add(id(element))
+    for parent in elements:
+        if id(parent) not in empty and any(id(child) in empty for child in parent):
+            _remove_children(parent, empty)
     return tree
+
+
+def _remove_children(parent: HtmlElement, removed: set[int]) -> None:
+    """Remove `parent`'s children named in `removed`, each tail joined to the text before it."""
+    pieces: list[str] = [parent.text or ""]
+    holder: HtmlElement | None = None  # whose tail `pieces` is; None: the parent's text
+    for child in list(parent):
+        if id(child) in removed:
+            pieces.append(child.tail or "")
+            parent.remove(child)
+            continue
+        _set_text_before(parent, holder, "".join(pieces))
+        holder, pieces = child, [child.tail or ""]
+    _set_text_before(parent, holder, "".join(pieces))
+
+
+def _set_text_before(parent: HtmlElement, holder: HtmlElement | None, text: str) -> None:
+    if holder is None:
+        parent.text = text or None
+    else:
+        holder.tail = text or None
 
 
 def _trafilatura_text(tree: HtmlElement, url: str | None) -> str:
