@@ -187,8 +187,7 @@ def split_names(value: str) -> list[str]:
         return []
     # Before the URL test: "By JANE DOE FOR DAILYMAIL.COM" and "Jane Doe | NJ Advance
     # Media for NJ.com" name a person; what follows " | " is the outlet or a date.
-    text = _AFTER_BAR.sub("", text) if _AFTER_BAR.sub("", text).strip() else text
-    text = _FOR_OUTLET.sub("", text) if _FOR_OUTLET.sub("", text).strip() else text
+    text = _cut(_FOR_OUTLET, _cut(_AFTER_BAR, text))
     if not text or _URL.search(text) or _EMAIL.fullmatch(text):
         return [text] if text else []
     text = _PREFIX.sub("", text)
@@ -220,13 +219,15 @@ def _without_trailers(name: str) -> str:
     if handles and len(handles) < len(words):
         name = " ".join(w for w in words if "@" not in w)
     digit = next((i for i, c in enumerate(name) if c.isdigit()), None)
-    if digit and len(name[:digit].split()) >= 2:
+    if digit is not None and len(name[:digit].split()) >= 2:
         name = name[:digit]
-    for trailer in (_PUBLICATION_LABEL, _IN_PLACE):
-        shorter = trailer.sub("", name)
-        if shorter.strip():
-            name = shorter
-    return name.strip(" ,;:-–|")
+    return _cut(_IN_PLACE, _cut(_PUBLICATION_LABEL, name)).strip(" ,;:-–|")
+
+
+def _cut(trailer: re.Pattern[str], text: str) -> str:
+    """`text` without what `trailer` matches, unless nothing would be left."""
+    shorter = trailer.sub("", text)
+    return shorter if shorter.strip() else text
 
 
 def _is_role(text: str) -> bool:

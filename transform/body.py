@@ -97,10 +97,10 @@ MIN_FALLBACK_WORDS = 25
 _TOKEN = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]{0,500}>")
 # The elements trafilatura deletes when empty (its CUT_EMPTY_ELEMS in 2.3).
-_EMPTY_PRUNED_TAGS = (
+_EMPTY_PRUNED_TAGS = frozenset({
     "article", "b", "blockquote", "dd", "div", "dt", "em", "i", "li", "main", "p", "pre", "q",
     "section", "span", "strong", "h1", "h2", "h3", "h4", "h5", "h6",
-)
+})
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "dd")
 
 
@@ -139,21 +139,21 @@ def choose_body(primary: str, json_ld: str, witness: str) -> tuple[str, str | No
     ):
         return json_ld, "json-ld"
     witness_words = _word_count(witness)
-    if (
-        WITNESS_MIN_RATIO * primary_words <= witness_words < WITNESS_MAX_RATIO * primary_words
-        and containment(witness, primary) >= CONTAINED
-    ):
-        trimmed = trim_to_witness(primary, witness)
-        if trimmed != primary:
-            return trimmed, "trafilatura-trimmed"
+    if WITNESS_MIN_RATIO * primary_words <= witness_words < WITNESS_MAX_RATIO * primary_words:
+        witness_shingles = _shingles(witness)
+        if _share_in(witness_shingles, _shingles(primary)) >= CONTAINED:
+            trimmed = trim_to_witness(primary, witness, witness_shingles)
+            if trimmed != primary:
+                return trimmed, "trafilatura-trimmed"
     return primary, "trafilatura"
 
 
-def trim_to_witness(primary: str, witness: str) -> str:
+def trim_to_witness(
+    primary: str, witness: str, witness_shingles: Counter[tuple[str, ...]]
+) -> str:
     """`primary` without the trailing lines `witness` lacks, the short leading ones,
-    and the runs of list items it lacks."""
+    and the runs of list items it lacks (`witness_shingles`: the witness's shingles)."""
     lines = primary.splitlines()
-    witness_shingles = _shingles(witness)
     witness_words = f" {' '.join(_TOKEN.findall(witness.lower()))} "
     has = [_in_witness(line, witness_shingles, witness_words) for line in lines]
     start, end = 0, len(lines)
@@ -199,11 +199,12 @@ def _in_witness(
 
 def containment(part: str, whole: str) -> float:
     """Share of `part`'s 4-gram shingles (a multiset) that also occur in `whole`."""
-    mine = _shingles(part)
-    total = sum(mine.values())
-    if not total:
-        return 0.0
-    return sum((mine & _shingles(whole)).values()) / total
+    return _share_in(_shingles(part), _shingles(whole))
+
+
+def _share_in(part: Counter[tuple[str, ...]], whole: Counter[tuple[str, ...]]) -> float:
+    total = sum(part.values())
+    return sum((part & whole).values()) / total if total else 0.0
 
 
 def json_ld_text(value: Any) -> str:
