@@ -87,6 +87,33 @@ def test_load_benchmark(tmp_path: Path) -> None:
     assert pages[0] == BenchmarkPage("p1", b"<html>x</html>", "Body one", "https://a.example/1")
 
 
+def test_gain_summary_shows_a_gain_that_rests_on_a_few_pages() -> None:
+    from bench.quality import TOP_GAINS, gain_summary
+
+    # One page far ahead, two slightly behind, the rest equal: the mean is positive,
+    # but without its largest gains it is not.
+    ours = [0.9] + [0.5] * 19
+    theirs = [0.1, 0.51, 0.51] + [0.5] * 17
+    gain = gain_summary(ours, theirs)
+    assert gain.mean == pytest.approx((0.8 - 0.02) / 20)
+    assert (gain.better, gain.worse) == (1, 2)
+    assert gain.without_top == pytest.approx(-0.02 / (20 - TOP_GAINS))
+    assert gain.low <= gain.mean <= gain.high
+    assert gain.low < 0.01 < gain.high  # one page: the interval is wide
+    assert gain_summary(ours, theirs) == gain  # seeded: the same figures every run
+
+    # The same small gain on every page: no spread at all.
+    even = gain_summary([0.61] * 10, [0.6] * 10)
+    assert even.low == pytest.approx(0.01) and even.high == pytest.approx(0.01)
+    assert (even.better, even.worse) == (10, 0)
+    assert even.without_top == pytest.approx(0.01)
+
+    with pytest.raises(ValueError, match="no pages"):
+        gain_summary([], [])
+    with pytest.raises(ValueError):
+        gain_summary([0.5], [0.5, 0.6])
+
+
 @pytest.mark.skipif(not DEV_DIR.is_dir(), reason=f"benchmark dev pages not found at {DEV_DIR}")
 def test_our_extraction_beats_trafilatura_defaults() -> None:
     pages = load_benchmark(DEV_DIR)
