@@ -58,6 +58,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 from claimwire.transform.extract import Extracted, extract_article
@@ -232,11 +233,10 @@ def report(name: str, pages: Sequence[Page], rounds: int, misses: bool) -> dict[
             for page, result in zip(pages, results, strict=True)
         ]
 
-    def mean(scores: list[tuple[float, float, float]]) -> tuple[float, float, float]:
-        return tuple(sum(s[i] for s in scores) / len(scores) for i in range(3))  # type: ignore[return-value]
-
     page_ours, page_bare = body(ours), body(bare)
-    body_ours, body_bare = mean(page_ours), mean(page_bare)
+    # Macro averages of precision, recall and F1: one column each.
+    body_ours = [fmean(column) for column in zip(*page_ours, strict=True)]
+    body_bare = [fmean(column) for column in zip(*page_bare, strict=True)]
     gain = gain_summary([s[2] for s in page_ours], [s[2] for s in page_bare])
     has_metadata = any(p.title is not None for p in pages)
     miss_lines: list[str] = []
